@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gatehouse::providers {
+
+/// One server-sent event (https://html.spec.whatwg.org/multipage/server-sent-events.html).
+struct SseEvent {
+  std::string event;  ///< The `event:` field; empty when the stream did not name one.
+  std::string data;   ///< `data:` lines joined with '\n'.
+};
+
+/// Incremental SSE parser: bytes go in as they arrive (any split, CRLF/LF/CR line ends), whole
+/// events come out. Comments (":" lines) and unknown fields are ignored, as the spec says.
+/// A line longer than `max_line_bytes` makes feed() fail so a hostile upstream cannot grow
+/// memory without bound.
+class SseParser {
+ public:
+  explicit SseParser(std::size_t max_event_bytes) : max_event_bytes_(max_event_bytes) {}
+
+  /// Appends each completed event to `out`. Returns false when an event exceeds the limit;
+  /// the parser must not be used after that.
+  bool feed(std::string_view bytes, std::vector<SseEvent>& out);
+
+ private:
+  void processLine(std::string_view line, std::vector<SseEvent>& out);
+
+  std::size_t max_event_bytes_;
+  std::string line_;
+  SseEvent pending_;
+  bool has_data_ = false;
+  bool last_was_cr_ = false;
+};
+
+/// Serialises one event in the wire format: optional "event: X\n", then "data: Y\n", "\n".
+void appendSseEvent(std::string& out, std::string_view event, std::string_view data);
+
+}  // namespace gatehouse::providers

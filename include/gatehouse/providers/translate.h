@@ -1,0 +1,76 @@
+#pragma once
+
+// Translation between the OpenAI Chat Completions and Anthropic Messages wire formats.
+// Bodies are Boost.JSON values: the gateway parses each request once to validate and route it,
+// and translation works on that parse instead of serialising and parsing again.
+#include <gatehouse/common/result.h>
+#include <gatehouse/providers/dialect.h>
+#include <gatehouse/providers/sse.h>
+
+#include <boost/json/object.hpp>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace gatehouse::providers {
+
+/// Options that shape a translated request.
+struct RequestOptions {
+  std::string upstream_model;           ///< Replaces the caller's `model`.
+  std::int64_t default_max_tokens = 4096;  ///< Anthropic requires max_tokens; used when absent.
+};
+
+/// OpenAI chat request -> Anthropic Messages request: system/developer messages to `system`,
+/// tool/function definitions and tool_calls/tool messages to tool_use/tool_result blocks,
+/// image_url parts to image blocks, stop -> stop_sequences, response_format json_schema ->
+/// a forced tool, and so on. Fails with kInvalidRequest on structurally bad input.
+Result<boost::json::object> anthropicRequestFromOpenAI(const boost::json::object& request,
+                                                       const RequestOptions& options);
+
+/// Anthropic Messages request -> OpenAI chat request (the reverse mapping). Sets
+/// stream_options.include_usage when streaming so usage can be metered.
+Result<boost::json::object> openaiRequestFromAnthropic(const boost::json::object& request,
+                                                       const RequestOptions& options);
+
+/// Anthropic Message -> OpenAI chat.completion. `model` is reported back to the caller.
+Result<boost::json::object> openaiResponseFromAnthropic(const boost::json::object& message,
+                                                        std::string_view model);
+
+/// OpenAI chat.completion -> Anthropic Message (first choice).
+Result<boost::json::object> anthropicResponseFromOpenAI(const boost::json::object& completion,
+                                                        std::string_view model);
+
+/// Usage in a response body (non-streaming) of the given dialect.
+TokenUsage usageFromResponse(Dialect dialect, const boost::json::object& body);
+
+/// Turns upstream SSE events into the caller's dialect, event by event, and meters usage on
+/// the way. Same-dialect translators pass events through (dropping the usage-only chunk when
+/// the caller did not ask for it, since Gatehouse always asks the upstream for usage).
+class StreamTranslator {
+ public:
+  virtual ~StreamTranslator() = default;
+
+  /// Consumes one upstream event and appends the caller-dialect SSE bytes (possibly none) to
+  /// `out`. An upstream error event is translated and reported as an Error after its bytes are
+  /// appended. A malformed event yields kUpstreamError.
+  virtual Result<void> onEvent(const SseEvent& event, std::string& out) = 0;
+
+  /// The upstream ended its stream; appends closing bytes (e.g. "data: [DONE]\n\n", or the
+  /// message_delta/message_stop Anthropic callers expect if the upstream omitted them).
+  virtual void finish(std::string& out) = 0;
+
+  /// True once the upstream has sent its terminal event ([DONE] or message_stop).
+  virtual bool sawEnd() const = 0;
+
+  virtual TokenUsage usage() const = 0;
+};
+
+struct StreamOptions {
+  std::string model;            ///< The model name the caller sees in translated events.
+  bool include_usage = false;   ///< OpenAI callers: stream_options.include_usage was set.
+};
+
+std::unique_ptr<StreamTranslator> makeStreamTranslator(Dialect upstream, Dialect caller,
+                                                       const StreamOptions& options);
+
+}  // namespace gatehouse::providers

@@ -1,0 +1,84 @@
+#pragma once
+
+#include <gatehouse/common/result.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace gatehouse::store {
+
+class Database;
+
+/// A prepared statement. Bind parameters are 1-based, as in SQLite. Not thread-safe: a
+/// statement belongs to the connection (and thread) that prepared it.
+class Statement {
+ public:
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&&) = delete;
+  Statement(const Statement&) = delete;
+  ~Statement();
+
+  Statement& bind(int index, std::string_view text);
+  Statement& bindBlob(int index, std::string_view bytes);
+  Statement& bind(int index, std::int64_t value);
+  Statement& bindNull(int index);
+
+  /// Advances to the next row: true if there is one, false when done; errors are values.
+  Result<bool> step();
+  /// Runs a statement that returns no rows.
+  Result<void> run();
+  /// Clears bindings and rewinds, so the statement can be executed again.
+  void reset();
+
+  std::int64_t columnInt(int column) const;
+  std::string columnText(int column) const;
+  std::string columnBlob(int column) const;
+  bool columnIsNull(int column) const;
+
+ private:
+  friend class Database;
+  Statement(sqlite3* db, sqlite3_stmt* statement) : db_(db), statement_(statement) {}
+  sqlite3* db_;
+  sqlite3_stmt* statement_;
+};
+
+/// One SQLite connection in WAL mode with foreign keys on. Each thread that touches the
+/// database owns its own connection; SQLite serialises writers across them.
+class Database {
+ public:
+  /// Opens (creating if needed) the database file and applies pending migrations.
+  /// Throws std::runtime_error: only called at start-up.
+  static std::unique_ptr<Database> open(const std::string& path);
+
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+  ~Database();
+
+  Result<Statement> prepare(std::string_view sql);
+  Result<void> exec(std::string_view sql);
+
+  /// Runs `sql` statements inside BEGIN IMMEDIATE ... COMMIT.
+  Result<void> begin();
+  Result<void> commit();
+  Result<void> rollback();
+
+  /// The schema version applied (PRAGMA user_version).
+  int schemaVersion();
+
+ private:
+  explicit Database(sqlite3* db) : db_(db) {}
+  void migrate();
+  sqlite3* db_;
+};
+
+/// The database file inside a data directory.
+std::string databasePath(const std::string& data_dir);
+
+}  // namespace gatehouse::store

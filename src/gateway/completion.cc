@@ -1,0 +1,447 @@
+// The upstream half of the request path: translate, send with retries and fallback, relay the
+// answer (whole or streamed) back in the caller's dialect, meter it.
+
+#include "gateway_impl.h"
+
+#include <gatehouse/common/log.h>
+#include <gatehouse/providers/sse.h>
+#include <gatehouse/providers/translate.h>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <algorithm>
+#include <charconv>
+
+namespace gatehouse::gateway {
+namespace {
+
+namespace json = boost::json;
+using providers::Dialect;
+
+constexpr std::size_t kMaxUpstreamBody = 32 * 1024 * 1024;
+constexpr std::size_t kMaxUpstreamErrorBody = 64 * 1024;
+constexpr std::size_t kMaxSseEvent = 8 * 1024 * 1024;
+
+struct ParsedBody {
+  json::object object;
+  std::string model;
+};
+
+// Parses and checks what every completion-style request needs before it can be routed.
+Result<ParsedBody> parseRequestBody(std::string_view body) {
+  boost::system::error_code ec;
+  json::value value = json::parse(body, ec);
+  if (ec) {
+    return makeError(ErrorCode::kInvalidRequest,
+                     "We could not parse the JSON body of your request. (Expected a JSON object.)");
+  }
+  if (!value.is_object()) {
+    return makeError(ErrorCode::kInvalidRequest, "The request body must be a JSON object.");
+  }
+  ParsedBody parsed{std::move(value.as_object()), {}};
+  const json::value* model = parsed.object.if_contains("model");
+  if (!model) {
+    return makeError(ErrorCode::kInvalidRequest, "Missing required parameter: 'model'.");
+  }
+  if (!model->is_string() || model->as_string().empty()) {
+    return makeError(ErrorCode::kInvalidRequest, "'model' must be a non-empty string.");
+  }
+  parsed.model = std::string(model->as_string());
+  if (const json::value* stream = parsed.object.if_contains("stream");
+      stream && !stream->is_bool() && !stream->is_null()) {
+    return makeError(ErrorCode::kInvalidRequest, "'stream' must be a boolean.");
+  }
+  return parsed;
+}
+
+bool wantsStream(const json::object& body) {
+  const json::value* stream = body.if_contains("stream");
+  return stream && stream->is_bool() && stream->as_bool();
+}
+
+bool wantsUsageChunk(const json::object& body) {
+  const json::value* options = body.if_contains("stream_options");
+  if (!options || !options->is_object()) {
+    return false;
+  }
+  const json::value* include = options->as_object().if_contains("include_usage");
+  return include && include->is_bool() && include->as_bool();
+}
+
+int statusFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidRequest: return 400;
+    case ErrorCode::kUnauthorized: return 401;
+    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kPayloadTooLarge: return 413;
+    case ErrorCode::kRateLimited: return 429;
+    case ErrorCode::kUpstreamError: return 502;
+    case ErrorCode::kUpstreamTimeout: return 504;
+    case ErrorCode::kUnavailable: return 503;
+    case ErrorCode::kInternal: return 500;
+  }
+  return 500;
+}
+
+// The request body for one deployment, in its provider's dialect.
+Result<std::string> upstreamBody(const json::object& body, Dialect caller,
+                                 const Deployment& deployment, std::int64_t default_max_tokens) {
+  const Dialect upstream = deployment.provider->dialect;
+  if (caller != upstream) {
+    providers::RequestOptions options{deployment.upstream_model, default_max_tokens};
+    auto translated = caller == Dialect::kOpenAI
+                          ? providers::anthropicRequestFromOpenAI(body, options)
+                          : providers::openaiRequestFromAnthropic(body, options);
+    if (!translated) {
+      return translated.takeError();
+    }
+    return json::serialize(*translated);
+  }
+  json::object copy = body;
+  copy["model"] = deployment.upstream_model;
+  if (upstream == Dialect::kOpenAI && wantsStream(copy)) {
+    // Always meter streamed usage; the chunk is dropped again if the caller did not ask for it.
+    json::value& options = copy["stream_options"];
+    if (!options.is_object()) {
+      options = json::object();
+    }
+    options.as_object()["include_usage"] = true;
+  }
+  return json::serialize(copy);
+}
+
+std::vector<http::Header> relayHeaders(const http::ClientResponse& response) {
+  std::vector<http::Header> headers;
+  for (const auto& header : response.headers()) {
+    if (isRateLimitHeader(header.name)) {
+      headers.push_back(header);
+    }
+  }
+  return headers;
+}
+
+bool retryable(int status) { return status == 429 || status == 408 || status >= 500; }
+
+}  // namespace
+
+std::chrono::milliseconds GatewayHandler::backoff(std::uint32_t attempt,
+                                                  std::string_view retry_after) {
+  const auto cap = config_.routing.max_retry_backoff;
+  std::int64_t seconds = 0;
+  if (!retry_after.empty() &&
+      std::from_chars(retry_after.data(), retry_after.data() + retry_after.size(), seconds).ec ==
+          std::errc()) {
+    return std::min(cap, std::chrono::milliseconds(seconds * 1000));
+  }
+  // Exponential with full jitter over the upper half, so synchronised callers spread out.
+  const auto base = config_.routing.retry_backoff * (1u << std::min<std::uint32_t>(attempt, 10));
+  const auto bounded = std::min(cap, base);
+  const auto half = bounded.count() / 2;
+  const auto jitter = half > 0 ? random_.uniform(static_cast<std::uint32_t>(half) + 1) : 0;
+  return std::chrono::milliseconds(half + jitter);
+}
+
+Task<std::optional<http::ClientResponse>> GatewayHandler::sendWithRetries(
+    const Deployment& deployment, const std::string& target, const std::string& body, Call& call,
+    UpstreamFailure& failure) {
+  const Provider& provider = *deployment.provider;
+  auto key = provider_keys_.keyFor(provider.name);
+  if (!key) {
+    failure = {ErrorCode::kUpstreamError, 0, key.error().message, {}};
+    log::error("provider_key_unavailable",
+               {{"request_id", call.record.request_id}, {"provider", provider.name}});
+    co_return std::nullopt;
+  }
+  auto executor = co_await boost::asio::this_coro::executor;
+  std::string retry_after;  // From the last 429, which says how long to wait.
+  for (std::uint32_t attempt = 0; attempt < config_.routing.max_attempts; ++attempt) {
+    if (attempt > 0) {
+      boost::asio::steady_timer timer(executor, backoff(attempt - 1, retry_after));
+      co_await timer.async_wait(boost::asio::use_awaitable);
+      retry_after.clear();
+    }
+    http::ClientRequest request{"POST", target, provider.requestHeaders(key->reveal()), body};
+    auto sent = co_await client_.send(provider.endpoint, std::move(request), deployment.timeout);
+    if (!sent) {
+      failure = {sent.error().code, 0,
+                 sent.error().code == ErrorCode::kUpstreamTimeout
+                     ? "The upstream provider did not respond in time."
+                     : "Could not reach the upstream provider.",
+                 {}};
+      log::warn("upstream_attempt_failed", {{"request_id", call.record.request_id},
+                                            {"deployment", deployment.label},
+                                            {"attempt", attempt + 1},
+                                            {"error", sent.error().message}});
+      continue;
+    }
+    http::ClientResponse response = std::move(*sent);
+    const int status = response.status();
+    if (status >= 200 && status < 300) {
+      co_return std::move(response);
+    }
+    auto error_body = co_await response.readAll(kMaxUpstreamErrorBody, deployment.timeout);
+    failure.upstream_status = status;
+    failure.message =
+        providers::upstreamErrorMessage(error_body ? std::string_view(*error_body) : "", status);
+    failure.relay_headers = relayHeaders(response);
+    log::warn("upstream_attempt_failed", {{"request_id", call.record.request_id},
+                                          {"deployment", deployment.label},
+                                          {"attempt", attempt + 1},
+                                          {"upstream_status", status}});
+    if (!retryable(status)) {
+      failure.code = ErrorCode::kInvalidRequest;  // The caller gets the upstream's answer.
+      co_return std::nullopt;
+    }
+    failure.code = status == 429 ? ErrorCode::kRateLimited : ErrorCode::kUpstreamError;
+    if (status == 429) {
+      retry_after = std::string(response.header("retry-after"));
+    }
+  }
+  co_return std::nullopt;
+}
+
+Task<void> GatewayHandler::failUpstream(http::ResponseWriter& writer, Call& call,
+                                        const UpstreamFailure& failure) {
+  if (failure.code == ErrorCode::kInvalidRequest) {
+    // The upstream refused the request itself. Its 4xx means the same to the caller, except
+    // that a refused credential is the gateway's problem, not the caller's.
+    if (failure.upstream_status == 401 || failure.upstream_status == 403) {
+      co_await fail(writer, call, 502,
+                    "The upstream provider rejected the gateway's credentials for this model.");
+    } else {
+      co_await fail(writer, call, failure.upstream_status, failure.message);
+    }
+    co_return;
+  }
+  if (failure.code == ErrorCode::kRateLimited) {
+    co_await fail(writer, call, 429, failure.message, failure.relay_headers);
+    co_return;
+  }
+  if (failure.code == ErrorCode::kUpstreamTimeout) {
+    co_await fail(writer, call, 504, failure.message);
+    co_return;
+  }
+  const std::string message = failure.upstream_status
+                                  ? "The upstream provider failed: " + failure.message
+                                  : failure.message;
+  co_await fail(writer, call, 502, message);
+}
+
+Task<void> GatewayHandler::serveCompletion(const http::Request& request,
+                                           http::ResponseWriter& writer, Call& call) {
+  auto parsed = parseRequestBody(request.body());
+  if (!parsed) {
+    co_await fail(writer, call, 400, parsed.error().message);
+    co_return;
+  }
+  call.record.model = parsed->model;
+  const json::object& body = parsed->object;
+  if (call.caller == Dialect::kOpenAI) {
+    const json::value* messages = body.if_contains("messages");
+    if (!messages || !messages->is_array() || messages->as_array().empty()) {
+      co_await fail(writer, call, 400, "'messages' must be a non-empty array.");
+      co_return;
+    }
+  }
+  const bool stream = wantsStream(body);
+  call.record.stream = stream;
+  const auto plan = router_.plan(parsed->model, random_);
+  if (plan.empty()) {
+    co_await fail(writer, call, 404,
+                  "The model '" + parsed->model + "' does not exist or you do not have access to it.");
+    co_return;
+  }
+
+  UpstreamFailure failure{ErrorCode::kUpstreamError, 0, "No deployment could serve the request.", {}};
+  for (const Deployment* deployment : plan) {
+    auto upstream = upstreamBody(body, call.caller, *deployment, config_.default_max_tokens);
+    if (!upstream) {
+      co_await fail(writer, call, statusFor(upstream.error().code), upstream.error().message);
+      co_return;
+    }
+    call.record.provider = deployment->provider->name;
+    call.record.deployment = deployment->label;
+    call.record.upstream_model = deployment->upstream_model;
+    auto response = co_await sendWithRetries(*deployment, deployment->provider->chat_target,
+                                             *upstream, call, failure);
+    if (response) {
+      if (stream) {
+        co_await relayStream(std::move(*response), writer, *deployment, wantsUsageChunk(body), call);
+      } else {
+        co_await relayWhole(std::move(*response), writer, *deployment, call);
+      }
+      co_return;
+    }
+    if (failure.code == ErrorCode::kInvalidRequest) {
+      break;  // The upstream judged the request itself; another deployment would too.
+    }
+  }
+  co_await failUpstream(writer, call, failure);
+}
+
+Task<void> GatewayHandler::relayWhole(http::ClientResponse response, http::ResponseWriter& writer,
+                                      const Deployment& deployment, Call& call) {
+  auto body = co_await response.readAll(kMaxUpstreamBody, deployment.timeout);
+  if (!body) {
+    co_await fail(writer, call, statusFor(body.error().code),
+                  "The upstream provider's response could not be read.");
+    co_return;
+  }
+  boost::system::error_code ec;
+  json::value parsed = json::parse(*body, ec);
+  if (ec || !parsed.is_object()) {
+    log::warn("upstream_invalid_json",
+              {{"request_id", call.record.request_id}, {"deployment", deployment.label}});
+    co_await fail(writer, call, 502, "The upstream provider returned an invalid response.");
+    co_return;
+  }
+  const Dialect upstream = deployment.provider->dialect;
+  const auto usage = providers::usageFromResponse(upstream, parsed.as_object());
+  call.record.input_tokens = usage.input_tokens;
+  call.record.output_tokens = usage.output_tokens;
+
+  http::Response out;
+  out.headers = relayHeaders(response);
+  if (upstream == call.caller) {
+    out.body = std::move(*body);  // Same dialect: the upstream's bytes, untouched.
+  } else {
+    auto translated = call.caller == Dialect::kOpenAI
+                          ? providers::openaiResponseFromAnthropic(parsed.as_object(), call.record.model)
+                          : providers::anthropicResponseFromOpenAI(parsed.as_object(), call.record.model);
+    if (!translated) {
+      co_await fail(writer, call, 502, "The upstream provider returned an unexpected response.");
+      co_return;
+    }
+    out.body = json::serialize(*translated);
+  }
+  const bool delivered = co_await writer.send(std::move(out));
+  finish(call, delivered ? 200 : 499, delivered ? "" : errorTypeFor(499));
+}
+
+Task<void> GatewayHandler::relayStream(http::ClientResponse response, http::ResponseWriter& writer,
+                                       const Deployment& deployment, bool include_usage,
+                                       Call& call) {
+  if (response.header("content-type").find("text/event-stream") == std::string_view::npos) {
+    co_await fail(writer, call, 502, "The upstream provider did not stream its response.");
+    co_return;
+  }
+  auto translator = providers::makeStreamTranslator(deployment.provider->dialect, call.caller,
+                                                    {call.record.model, include_usage});
+  providers::SseParser parser(kMaxSseEvent);
+  std::vector<providers::SseEvent> events;
+  std::string out;
+  int status = 200;
+  std::string_view error_type;
+
+  // From here on bytes reach the caller, so nothing is retried.
+  bool client_present = co_await writer.beginStream(200, relayHeaders(response));
+  while (client_present) {
+    auto piece = co_await response.readSome(deployment.timeout);
+    if (!piece) {
+      status = statusFor(piece.error().code);
+      error_type = errorTypeFor(status);
+      out = providers::streamErrorEvent(call.caller, status,
+                                        status == 504 ? "The upstream provider stopped responding."
+                                                      : "The upstream provider's stream failed.");
+      log::warn("upstream_stream_failed", {{"request_id", call.record.request_id},
+                                           {"deployment", deployment.label},
+                                           {"error", piece.error().message}});
+      client_present = co_await writer.writeChunk(out);
+      break;
+    }
+    if (piece->empty()) {
+      out.clear();
+      translator->finish(out);
+      client_present = co_await writer.writeChunk(out);
+      break;
+    }
+    events.clear();
+    out.clear();
+    const bool parsed = parser.feed(*piece, events);
+    bool upstream_error = !parsed;
+    for (const auto& event : events) {
+      if (auto r = translator->onEvent(event, out); !r) {
+        upstream_error = true;
+        break;
+      }
+    }
+    if (!parsed) {
+      out += providers::streamErrorEvent(call.caller, 502, "The upstream provider's stream was malformed.");
+    }
+    client_present = co_await writer.writeChunk(out);
+    if (upstream_error) {
+      status = 502;
+      error_type = errorTypeFor(502);
+      break;
+    }
+  }
+  if (client_present) {
+    client_present = co_await writer.endStream();
+  }
+  const auto usage = translator->usage();
+  call.record.input_tokens = usage.input_tokens;
+  call.record.output_tokens = usage.output_tokens;
+  if (!client_present) {
+    // The caller went away: returning drops `response`, which closes the upstream connection
+    // and so cancels the generation.
+    log::info("client_disconnected", {{"request_id", call.record.request_id}});
+    status = 499;
+    error_type = errorTypeFor(499);
+  }
+  finish(call, status, error_type);
+}
+
+Task<void> GatewayHandler::serveEmbeddings(const http::Request& request,
+                                           http::ResponseWriter& writer, Call& call) {
+  auto parsed = parseRequestBody(request.body());
+  if (!parsed) {
+    co_await fail(writer, call, 400, parsed.error().message);
+    co_return;
+  }
+  call.record.model = parsed->model;
+  if (!parsed->object.contains("input")) {
+    co_await fail(writer, call, 400, "Missing required parameter: 'input'.");
+    co_return;
+  }
+  const auto plan = router_.plan(parsed->model, random_);
+  if (plan.empty()) {
+    co_await fail(writer, call, 404,
+                  "The model '" + parsed->model + "' does not exist or you do not have access to it.");
+    co_return;
+  }
+  UpstreamFailure failure{ErrorCode::kUpstreamError, 0, "No deployment could serve the request.", {}};
+  bool any_embeddings = false;
+  for (const Deployment* deployment : plan) {
+    if (deployment->provider->embeddings_target.empty()) {
+      continue;
+    }
+    any_embeddings = true;
+    json::object upstream = parsed->object;
+    upstream["model"] = deployment->upstream_model;
+    call.record.provider = deployment->provider->name;
+    call.record.deployment = deployment->label;
+    call.record.upstream_model = deployment->upstream_model;
+    auto response = co_await sendWithRetries(*deployment, deployment->provider->embeddings_target,
+                                             json::serialize(upstream), call, failure);
+    if (response) {
+      co_await relayWhole(std::move(*response), writer, *deployment, call);
+      co_return;
+    }
+    if (failure.code == ErrorCode::kInvalidRequest) {
+      break;
+    }
+  }
+  if (!any_embeddings) {
+    co_await fail(writer, call, 400,
+                  "The model '" + parsed->model + "' does not support embeddings.");
+    co_return;
+  }
+  co_await failUpstream(writer, call, failure);
+}
+
+}  // namespace gatehouse::gateway

@@ -1,0 +1,83 @@
+#pragma once
+
+#include "router.h"
+
+#include <gatehouse/auth/key_store.h>
+#include <gatehouse/gateway/gateway.h>
+#include <gatehouse/http/client.h>
+#include <gatehouse/providers/dialect.h>
+#include <gatehouse/usage/usage.h>
+
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <string>
+
+namespace gatehouse::gateway {
+
+/// Everything known about one authenticated /v1 call; becomes its usage record.
+struct Call {
+  providers::Dialect caller = providers::Dialect::kOpenAI;
+  std::chrono::steady_clock::time_point started;
+  usage::UsageRecord record;
+};
+
+/// Why the last upstream attempt failed, kept to answer the caller once every attempt is spent.
+struct UpstreamFailure {
+  ErrorCode code = ErrorCode::kUpstreamError;
+  int upstream_status = 0;  ///< 0 when no HTTP response arrived.
+  std::string message;      ///< Safe for the caller.
+  std::vector<http::Header> relay_headers;
+};
+
+class GatewayHandler final : public http::Handler {
+ public:
+  explicit GatewayHandler(const GatewayDependencies& dependencies);
+
+  Task<void> handle(const http::Request& request, http::ResponseWriter& writer) override;
+  http::Response rejection(std::string_view target, int status,
+                           std::string_view message) const override;
+
+ private:
+  Task<void> serveCompletion(const http::Request& request, http::ResponseWriter& writer, Call& call);
+  Task<void> serveEmbeddings(const http::Request& request, http::ResponseWriter& writer, Call& call);
+  http::Response models(const http::Request& request) const;
+
+  /// Sends `body` to the deployment, retrying per the routing policy. On success the response
+  /// is returned with its status 2xx; otherwise `failure` says what went wrong and whether the
+  /// caller should get the upstream's own 4xx (failure.code == kInvalidRequest).
+  Task<std::optional<http::ClientResponse>> sendWithRetries(const Deployment& deployment,
+                                                            const std::string& target,
+                                                            const std::string& body, Call& call,
+                                                            UpstreamFailure& failure);
+
+  Task<void> relayStream(http::ClientResponse response, http::ResponseWriter& writer,
+                         const Deployment& deployment, bool include_usage, Call& call);
+  Task<void> relayWhole(http::ClientResponse response, http::ResponseWriter& writer,
+                        const Deployment& deployment, Call& call);
+
+  Task<void> fail(http::ResponseWriter& writer, Call& call, int status, std::string_view message,
+                  std::vector<http::Header> headers = {});
+  Task<void> failUpstream(http::ResponseWriter& writer, Call& call, const UpstreamFailure& failure);
+  void finish(Call& call, int status, std::string_view error_type);
+
+  std::chrono::milliseconds backoff(std::uint32_t attempt, std::string_view retry_after);
+
+  const config::Config& config_;
+  const auth::KeyVerifier& keys_;
+  const ProviderKeyStore& provider_keys_;
+  usage::UsageSink& usage_;
+  const Clock& clock_;
+  crypto::RandomSource& random_;
+  const std::atomic<bool>& ready_;
+  Router router_;
+  http::Client client_;
+};
+
+/// The caller's key from `Authorization: Bearer ...` or `x-api-key` (the Anthropic SDK's).
+std::string_view presentedKey(const http::Request& request);
+
+/// The error type recorded in usage for a status.
+std::string_view errorTypeFor(int status);
+
+}  // namespace gatehouse::gateway

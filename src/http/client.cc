@@ -1,0 +1,398 @@
+// The upstream client: pooled keep-alive connections per worker thread, TLS with certificate
+// and hostname verification, and bodies read piece by piece so streams are relayed as they
+// arrive.
+
+#include <gatehouse/common/log.h>
+#include <gatehouse/common/secret.h>
+#include <gatehouse/http/client.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/url/parse.hpp>
+#include <openssl/x509v3.h>
+
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+namespace gatehouse::http {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using SteadyClock = std::chrono::steady_clock;
+constexpr auto kAsTuple = net::as_tuple(net::use_awaitable);
+constexpr std::size_t kReadChunk = 16 * 1024;
+
+std::string poolKey(const Endpoint& endpoint) {
+  return (endpoint.tls ? "https://" : "http://") + endpoint.host + ":" + endpoint.port + "|" +
+         endpoint.ca_file;
+}
+
+bool isIpLiteral(const std::string& host) {
+  boost::system::error_code ec;
+  net::ip::make_address(host, ec);
+  return !ec;
+}
+
+}  // namespace
+
+/// One upstream connection, plain or TLS.
+class Connection {
+ public:
+  Connection(tcp::socket socket, net::ssl::context* tls) {
+    if (tls) {
+      tls_.emplace(beast::tcp_stream(std::move(socket)), *tls);
+    } else {
+      plain_.emplace(std::move(socket));
+    }
+  }
+
+  beast::tcp_stream& transport() { return tls_ ? tls_->next_layer() : *plain_; }
+
+  template <class Fn>
+  auto withStream(Fn&& fn) {
+    return tls_ ? fn(*tls_) : fn(*plain_);
+  }
+
+  TlsStream* tls() { return tls_ ? &*tls_ : nullptr; }
+
+  beast::flat_buffer buffer;
+  SteadyClock::time_point idle_since;
+  std::string key;
+
+ private:
+  std::optional<TlsStream> tls_;
+  std::optional<beast::tcp_stream> plain_;
+};
+
+/// The pools of one worker thread, keyed by endpoint. Thread-local so the hot path takes no
+/// lock: a coroutine always resumes on the worker that started it.
+struct ThreadPools {
+  std::unordered_map<std::string, std::vector<std::unique_ptr<Connection>>> idle;
+};
+
+class ClientImpl {
+ public:
+  explicit ClientImpl(ClientOptions options) : options_(options) {}
+
+  ThreadPools& pools() {
+    thread_local std::map<const ClientImpl*, ThreadPools> by_client;
+    return by_client[this];
+  }
+
+  std::unique_ptr<Connection> checkout(const std::string& key) {
+    auto& idle = pools().idle[key];
+    const auto now = SteadyClock::now();
+    while (!idle.empty()) {
+      auto connection = std::move(idle.back());
+      idle.pop_back();
+      if (now - connection->idle_since < options_.idle_ttl) {
+        return connection;
+      }
+    }
+    return nullptr;
+  }
+
+  void checkin(std::unique_ptr<Connection> connection) {
+    auto& idle = pools().idle[connection->key];
+    if (idle.size() < options_.max_idle_per_endpoint) {
+      connection->idle_since = SteadyClock::now();
+      idle.push_back(std::move(connection));
+    }
+  }
+
+  // SSL contexts are shared by all threads (an SSL_CTX is safe to share once configured).
+  Result<net::ssl::context*> tlsContext(const std::string& ca_file) {
+    std::lock_guard lock(tls_mutex_);
+    auto& slot = tls_contexts_[ca_file];
+    if (!slot) {
+      auto context = std::make_unique<net::ssl::context>(net::ssl::context::tls_client);
+      boost::system::error_code ec;
+      context->set_default_verify_paths(ec);
+      if (!ca_file.empty()) {
+        context->load_verify_file(ca_file, ec);
+        if (ec) {
+          return makeError(ErrorCode::kInternal, "cannot load CA file " + ca_file);
+        }
+      }
+      context->set_verify_mode(net::ssl::verify_peer);
+      SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+      slot = std::move(context);
+    }
+    return slot.get();
+  }
+
+  Task<Result<std::unique_ptr<Connection>>> connect(const Endpoint& endpoint,
+                                                    SteadyClock::time_point deadline);
+
+  Task<Result<ClientResponse>> attempt(std::unique_ptr<Connection> connection,
+                                       const ClientRequest& request,
+                                       SteadyClock::time_point deadline);
+
+  ClientOptions options_;
+  std::mutex tls_mutex_;
+  std::map<std::string, std::unique_ptr<net::ssl::context>> tls_contexts_;  // GUARDED_BY tls_mutex_
+};
+
+class ClientResponseImpl {
+ public:
+  ClientResponseImpl(ClientImpl& client, std::unique_ptr<Connection> connection,
+                     std::unique_ptr<bhttp::response_parser<bhttp::buffer_body>> parser)
+      : client_(client), connection_(std::move(connection)), parser_(std::move(parser)) {
+    const auto& head = parser_->get();
+    status_ = static_cast<int>(head.result_int());
+    for (const auto& field : head) {
+      headers_.push_back({std::string(field.name_string()), std::string(field.value())});
+    }
+  }
+
+  ~ClientResponseImpl() {
+    // Only a fully read, keep-alive response may hand its connection to the next request;
+    // anything else is closed, which also cancels the upstream's work.
+    if (connection_ && parser_->is_done() && parser_->keep_alive()) {
+      connection_->transport().expires_never();
+      client_.checkin(std::move(connection_));
+    } else if (connection_) {
+      boost::system::error_code ignored;
+      connection_->transport().socket().shutdown(tcp::socket::shutdown_both, ignored);
+      connection_->transport().close();
+    }
+  }
+
+  Task<Result<std::string_view>> readSome(std::chrono::milliseconds idle_timeout) {
+    if (parser_->is_done()) {
+      co_return std::string_view();
+    }
+    for (;;) {
+      auto& body = parser_->get().body();
+      body.data = chunk_;
+      body.size = sizeof chunk_;
+      connection_->transport().expires_after(idle_timeout);
+      auto [ec, n] = co_await connection_->withStream([&](auto& stream) {
+        return bhttp::async_read(stream, connection_->buffer, *parser_, kAsTuple);
+      });
+      if (ec && ec != bhttp::error::need_buffer) {
+        parser_->get().body().data = nullptr;
+        if (ec == beast::error::timeout) {
+          co_return makeError(ErrorCode::kUpstreamTimeout, "upstream stopped sending");
+        }
+        co_return makeError(ErrorCode::kUpstreamError, "upstream read failed: " + ec.message());
+      }
+      const std::size_t got = sizeof chunk_ - parser_->get().body().size;
+      if (got > 0 || parser_->is_done()) {
+        co_return std::string_view(chunk_, got);
+      }
+    }
+  }
+
+  int status_ = 0;
+  std::vector<Header> headers_;
+
+ private:
+  ClientImpl& client_;
+  std::unique_ptr<Connection> connection_;
+  std::unique_ptr<bhttp::response_parser<bhttp::buffer_body>> parser_;
+  char chunk_[kReadChunk];
+};
+
+Task<Result<std::unique_ptr<Connection>>> ClientImpl::connect(const Endpoint& endpoint,
+                                                              SteadyClock::time_point deadline) {
+  auto executor = co_await net::this_coro::executor;
+  net::ssl::context* tls = nullptr;
+  if (endpoint.tls) {
+    auto context = tlsContext(endpoint.ca_file);
+    if (!context) {
+      co_return context.takeError();
+    }
+    tls = *context;
+  }
+  tcp::resolver resolver(executor);
+  auto [resolve_ec, results] =
+      co_await resolver.async_resolve(endpoint.host, endpoint.port, kAsTuple);
+  if (resolve_ec) {
+    co_return makeError(ErrorCode::kUpstreamError, "cannot resolve upstream host");
+  }
+  auto connection = std::make_unique<Connection>(tcp::socket(executor), tls);
+  connection->key = poolKey(endpoint);
+  connection->transport().expires_at(deadline);
+  auto [connect_ec, connected] = co_await connection->transport().async_connect(results, kAsTuple);
+  if (connect_ec) {
+    if (connect_ec == beast::error::timeout) {
+      co_return makeError(ErrorCode::kUpstreamTimeout, "upstream connect timed out");
+    }
+    co_return makeError(ErrorCode::kUpstreamError, "cannot connect to upstream: " + connect_ec.message());
+  }
+  connection->transport().socket().set_option(tcp::no_delay(true));
+  if (TlsStream* stream = connection->tls()) {
+    SSL* ssl = stream->native_handle();
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    if (isIpLiteral(endpoint.host)) {
+      X509_VERIFY_PARAM_set1_ip_asc(param, endpoint.host.c_str());
+    } else {
+      X509_VERIFY_PARAM_set1_host(param, endpoint.host.c_str(), endpoint.host.size());
+      SSL_set_tlsext_host_name(ssl, endpoint.host.c_str());  // SNI
+    }
+    auto [handshake_ec] = co_await stream->async_handshake(net::ssl::stream_base::client, kAsTuple);
+    if (handshake_ec) {
+      if (handshake_ec == beast::error::timeout) {
+        co_return makeError(ErrorCode::kUpstreamTimeout, "upstream TLS handshake timed out");
+      }
+      co_return makeError(ErrorCode::kUpstreamError,
+                          "TLS handshake with upstream failed: " + handshake_ec.message());
+    }
+  }
+  co_return std::move(connection);
+}
+
+Task<Result<ClientResponse>> ClientImpl::attempt(std::unique_ptr<Connection> connection,
+                                                 const ClientRequest& request,
+                                                 SteadyClock::time_point deadline) {
+  bhttp::request<bhttp::string_body> message{bhttp::string_to_verb(request.method), request.target,
+                                             11};
+  for (const auto& header : request.headers) {
+    message.set(header.name, header.value);
+  }
+  message.body() = request.body;
+  message.keep_alive(true);
+  message.prepare_payload();
+
+  connection->transport().expires_at(deadline);
+  auto [write_ec, written] = co_await connection->withStream(
+      [&](auto& stream) { return bhttp::async_write(stream, message, kAsTuple); });
+  // The message's fields hold a copy of the provider key header: wipe it now. The storage is
+  // the message's own heap buffer (not const), so writing through the view is well defined.
+  for (const auto& field : message) {
+    const std::string_view value = field.value();
+    secureWipe(const_cast<char*>(value.data()), value.size());
+  }
+  if (write_ec) {
+    if (write_ec == beast::error::timeout) {
+      co_return makeError(ErrorCode::kUpstreamTimeout, "upstream write timed out");
+    }
+    co_return makeError(ErrorCode::kUpstreamError, "upstream write failed: " + write_ec.message());
+  }
+  auto parser = std::make_unique<bhttp::response_parser<bhttp::buffer_body>>();
+  parser->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+  parser->body_limit(boost::none);  // Streams are unbounded; readAll() enforces its own limit.
+  auto [read_ec, read] = co_await connection->withStream([&](auto& stream) {
+    return bhttp::async_read_header(stream, connection->buffer, *parser, kAsTuple);
+  });
+  if (read_ec) {
+    if (read_ec == beast::error::timeout) {
+      co_return makeError(ErrorCode::kUpstreamTimeout, "upstream did not answer in time");
+    }
+    co_return makeError(ErrorCode::kUpstreamError, "upstream closed or sent an invalid response");
+  }
+  co_return ClientResponse(
+      std::make_unique<ClientResponseImpl>(*this, std::move(connection), std::move(parser)));
+}
+
+Result<Endpoint> parseBaseUrl(std::string_view url, std::string ca_file) {
+  auto parsed = boost::urls::parse_absolute_uri(url);
+  if (!parsed) {
+    return makeError(ErrorCode::kInvalidRequest, "invalid base URL");
+  }
+  Endpoint endpoint;
+  const auto scheme = parsed->scheme();
+  if (scheme == "https") {
+    endpoint.tls = true;
+  } else if (scheme == "http") {
+    endpoint.tls = false;
+  } else {
+    return makeError(ErrorCode::kInvalidRequest, "base URL must be http or https");
+  }
+  if (parsed->has_query() || parsed->has_fragment() || parsed->has_userinfo()) {
+    return makeError(ErrorCode::kInvalidRequest, "base URL must not have credentials, a query or a fragment");
+  }
+  endpoint.host = std::string(parsed->host_address());
+  if (endpoint.host.empty()) {
+    return makeError(ErrorCode::kInvalidRequest, "base URL has no host");
+  }
+  endpoint.port = parsed->has_port() ? std::string(parsed->port()) : (endpoint.tls ? "443" : "80");
+  endpoint.base_path = std::string(parsed->encoded_path());
+  while (!endpoint.base_path.empty() && endpoint.base_path.back() == '/') {
+    endpoint.base_path.pop_back();
+  }
+  endpoint.ca_file = std::move(ca_file);
+  return endpoint;
+}
+
+ClientResponse::ClientResponse(std::unique_ptr<ClientResponseImpl> impl) : impl_(std::move(impl)) {}
+ClientResponse::ClientResponse(ClientResponse&&) noexcept = default;
+ClientResponse& ClientResponse::operator=(ClientResponse&&) noexcept = default;
+ClientResponse::~ClientResponse() = default;
+
+int ClientResponse::status() const { return impl_->status_; }
+
+std::string_view ClientResponse::header(std::string_view name) const {
+  for (const auto& header : impl_->headers_) {
+    if (equalsIgnoreCase(header.name, name)) {
+      return header.value;
+    }
+  }
+  return {};
+}
+
+const std::vector<Header>& ClientResponse::headers() const { return impl_->headers_; }
+
+Task<Result<std::string_view>> ClientResponse::readSome(std::chrono::milliseconds idle_timeout) {
+  return impl_->readSome(idle_timeout);
+}
+
+Task<Result<std::string>> ClientResponse::readAll(std::size_t limit,
+                                                  std::chrono::milliseconds idle_timeout) {
+  std::string body;
+  for (;;) {
+    auto piece = co_await impl_->readSome(idle_timeout);
+    if (!piece) {
+      co_return piece.takeError();
+    }
+    if (piece->empty()) {
+      co_return body;
+    }
+    if (body.size() + piece->size() > limit) {
+      co_return makeError(ErrorCode::kUpstreamError, "upstream response is too large");
+    }
+    body.append(*piece);
+  }
+}
+
+Client::Client(ClientOptions options) : impl_(std::make_unique<ClientImpl>(options)) {}
+Client::~Client() = default;
+
+Task<Result<ClientResponse>> Client::send(const Endpoint& endpoint, ClientRequest request,
+                                          std::chrono::milliseconds timeout) {
+  const auto deadline = SteadyClock::now() + timeout;
+  const std::string key = poolKey(endpoint);
+  // A pooled connection may have been closed by the upstream while idle; if it fails before
+  // any response byte, the request is sent again once on a fresh connection.
+  if (auto pooled = impl_->checkout(key)) {
+    auto response = co_await impl_->attempt(std::move(pooled), request, deadline);
+    if (response || response.error().code == ErrorCode::kUpstreamTimeout) {
+      wipeHeaderValues(request.headers);
+      co_return response;
+    }
+  }
+  auto connection = co_await impl_->connect(endpoint, deadline);
+  if (!connection) {
+    wipeHeaderValues(request.headers);
+    co_return connection.takeError();
+  }
+  auto response = co_await impl_->attempt(std::move(*connection), request, deadline);
+  wipeHeaderValues(request.headers);
+  co_return response;
+}
+
+}  // namespace gatehouse::http

@@ -1,0 +1,203 @@
+#include <gatehouse/common/clock.h>
+#include <gatehouse/common/json_escape.h>
+#include <gatehouse/common/log.h>
+#include <gatehouse/usage/usage.h>
+
+#include <array>
+
+namespace gatehouse::usage {
+namespace {
+
+constexpr std::string_view kInsert = R"sql(
+INSERT INTO usage_records (request_id, created_at, key_id, endpoint, model, provider, deployment,
+  upstream_model, stream, input_tokens, output_tokens, latency_ms, status, error_type)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14))sql";
+
+constexpr std::array<std::string_view, 14> kColumns = {
+    "request_id", "created_at", "key_id",         "endpoint",      "model",
+    "provider",   "deployment", "upstream_model", "stream",        "input_tokens",
+    "output_tokens", "latency_ms", "status",      "error_type"};
+
+// RFC 4180 quoting when a field needs it; a leading =,+,-,@ is prefixed with ' so a
+// spreadsheet does not evaluate a model name as a formula.
+void appendCsvField(std::string& out, std::string_view value) {
+  const bool formula = !value.empty() && (value[0] == '=' || value[0] == '+' ||
+                                          value[0] == '-' || value[0] == '@');
+  const bool quote = formula || value.find_first_of(",\"\r\n") != std::string_view::npos;
+  if (!quote) {
+    out += value;
+    return;
+  }
+  out += '"';
+  if (formula) {
+    out += '\'';
+  }
+  for (char c : value) {
+    if (c == '"') {
+      out += '"';
+    }
+    out += c;
+  }
+  out += '"';
+}
+
+}  // namespace
+
+UsageRecorder::UsageRecorder(std::unique_ptr<store::Database> db, std::size_t batch_size,
+                             std::chrono::milliseconds flush_interval)
+    : db_(std::move(db)), batch_size_(batch_size), flush_interval_(flush_interval) {
+  writer_ = std::thread([this] { run(); });
+}
+
+UsageRecorder::~UsageRecorder() { stop(); }
+
+void UsageRecorder::record(UsageRecord record) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(record));
+    wake = queue_.size() >= batch_size_;
+  }
+  if (wake) {
+    wake_.notify_one();
+  }
+}
+
+void UsageRecorder::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) {
+      return;
+    }
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (writer_.joinable()) {
+    writer_.join();
+  }
+}
+
+void UsageRecorder::run() {
+  std::vector<UsageRecord> batch;
+  for (;;) {
+    bool last = false;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, flush_interval_,
+                     [this] { return stopping_ || queue_.size() >= batch_size_; });
+      batch.swap(queue_);
+      last = stopping_;
+    }
+    if (!batch.empty()) {
+      if (auto r = write(batch); !r) {
+        log::error("usage_write_failed", {{"records", batch.size()}, {"error", r.error().message}});
+      }
+      batch.clear();
+    }
+    if (last) {
+      return;
+    }
+  }
+}
+
+Result<void> UsageRecorder::write(const std::vector<UsageRecord>& batch) {
+  if (auto r = db_->begin(); !r) {
+    return r;
+  }
+  auto insert = db_->prepare(kInsert);
+  if (!insert) {
+    (void)db_->rollback();
+    return insert.takeError();
+  }
+  for (const UsageRecord& r : batch) {
+    insert->bind(1, r.request_id)
+        .bind(2, r.created_at)
+        .bind(3, r.key_id)
+        .bind(4, r.endpoint)
+        .bind(5, r.model)
+        .bind(6, r.provider)
+        .bind(7, r.deployment)
+        .bind(8, r.upstream_model)
+        .bind(9, std::int64_t{r.stream})
+        .bind(10, r.input_tokens)
+        .bind(11, r.output_tokens)
+        .bind(12, r.latency_ms)
+        .bind(13, std::int64_t{r.status})
+        .bind(14, r.error_type);
+    if (auto result = insert->run(); !result) {
+      (void)db_->rollback();
+      return result;
+    }
+  }
+  return db_->commit();
+}
+
+Result<void> exportUsage(store::Database& db, ExportFormat format, std::ostream& out) {
+  auto select = db.prepare(
+      "SELECT request_id, created_at, key_id, endpoint, model, provider, deployment, "
+      "upstream_model, stream, input_tokens, output_tokens, latency_ms, status, error_type "
+      "FROM usage_records ORDER BY id");
+  if (!select) {
+    return select.takeError();
+  }
+  // Which columns are integers (the rest are text).
+  constexpr std::array<bool, kColumns.size()> kIsInteger = {
+      false, true, false, false, false, false, false, false, true, true, true, true, true, false};
+  std::string line;
+  if (format == ExportFormat::kCsv) {
+    for (std::size_t i = 0; i < kColumns.size(); ++i) {
+      line += i ? "," : "";
+      line += kColumns[i];
+    }
+    out << line << '\n';
+  }
+  for (;;) {
+    auto row = select->step();
+    if (!row) {
+      return row.takeError();
+    }
+    if (!*row) {
+      break;
+    }
+    line.clear();
+    if (format == ExportFormat::kJsonLines) {
+      line += '{';
+    }
+    for (std::size_t i = 0; i < kColumns.size(); ++i) {
+      const int column = static_cast<int>(i);
+      if (format == ExportFormat::kCsv) {
+        line += i ? "," : "";
+        if (i == 1) {
+          line += formatTimestamp(select->columnInt(column));
+        } else if (kIsInteger[i]) {
+          line += std::to_string(select->columnInt(column));
+        } else {
+          appendCsvField(line, select->columnText(column));
+        }
+        continue;
+      }
+      line += i ? ",\"" : "\"";
+      line += kColumns[i];
+      line += "\":";
+      if (i == 1) {
+        line += '"' + formatTimestamp(select->columnInt(column)) + '"';
+      } else if (i == 8) {
+        line += select->columnInt(column) ? "true" : "false";
+      } else if (kIsInteger[i]) {
+        line += std::to_string(select->columnInt(column));
+      } else {
+        line += '"';
+        appendJsonEscaped(line, select->columnText(column));
+        line += '"';
+      }
+    }
+    if (format == ExportFormat::kJsonLines) {
+      line += '}';
+    }
+    out << line << '\n';
+  }
+  out.flush();
+  return {};
+}
+
+}  // namespace gatehouse::usage

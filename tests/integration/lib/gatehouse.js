@@ -1,0 +1,416 @@
+// Helpers to drive the real gatehouse binary: write a TOML config, start `gatehouse serve`, wait
+// for its "listening on" line, use the keys/usage CLI, and stop it with SIGTERM.
+import { execFile, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = path.resolve(here, '../../..');
+export const GATEHOUSE_BIN =
+  process.env.GATEHOUSE_BIN || path.join(REPO_ROOT, 'build/apps/gatehouse/gatehouse');
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function assertBinaryExists() {
+  if (!fs.existsSync(GATEHOUSE_BIN)) {
+    throw new Error(
+      `gatehouse binary not found at ${GATEHOUSE_BIN}: build it (cmake --build build) or set GATEHOUSE_BIN`,
+    );
+  }
+}
+
+/** A fresh temporary directory; removed by removeTempDir unless GATEHOUSE_KEEP_TMP is set. */
+export function makeTempDir(prefix = 'gatehouse-it-') {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function removeTempDir(dir) {
+  if (dir && !process.env.GATEHOUSE_KEEP_TMP) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// TOML
+// ---------------------------------------------------------------------------------------------
+
+function tomlScalar(value) {
+  if (typeof value === 'string') return JSON.stringify(value); // JSON strings are TOML basic strings
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value)) throw new Error(`non-integer TOML value ${value}`);
+    return String(value);
+  }
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  throw new Error(`unsupported TOML value ${JSON.stringify(value)}`);
+}
+
+const isTable = (v) => v && typeof v === 'object' && !Array.isArray(v);
+const isTableArray = (v) => Array.isArray(v) && v.length > 0 && v.every(isTable);
+
+function renderTable(lines, prefix, table) {
+  for (const [key, value] of Object.entries(table)) {
+    if (value === undefined || isTable(value) || isTableArray(value)) continue;
+    if (Array.isArray(value)) lines.push(`${key} = [${value.map(tomlScalar).join(', ')}]`);
+    else lines.push(`${key} = ${tomlScalar(value)}`);
+  }
+  for (const [key, value] of Object.entries(table)) {
+    const name = prefix ? `${prefix}.${key}` : key;
+    if (isTable(value)) {
+      lines.push('', `[${name}]`);
+      renderTable(lines, name, value);
+    } else if (isTableArray(value)) {
+      for (const item of value) {
+        lines.push('', `[[${name}]]`);
+        renderTable(lines, name, item);
+      }
+    }
+  }
+}
+
+/** Renders the gatehouse config shape ({server, routing, providers, models, ...}) as TOML. */
+export function renderToml(config) {
+  const lines = [];
+  renderTable(lines, '', config);
+  return `${lines.join('\n').trim()}\n`;
+}
+
+/**
+ * The configuration most test files use: provider "oa" (type openai) on the OpenAI double with
+ * its key in the OA_KEY environment variable, provider "an" (type anthropic) on the Anthropic
+ * double with its key in a file. `models` maps caller model names to deployment lists.
+ */
+export function baseConfig({ openai, anthropic, dir, models, server = {}, routing = {} }) {
+  const providers = [];
+  if (openai) {
+    providers.push({ name: 'oa', type: 'openai', base_url: openai.baseUrl, api_key_env: 'OA_KEY' });
+  }
+  if (anthropic) {
+    const keyFile = path.join(dir, 'anthropic.key');
+    fs.writeFileSync(keyFile, anthropic.apiKey, { mode: 0o600 });
+    providers.push({ name: 'an', type: 'anthropic', base_url: anthropic.baseUrl, api_key_file: keyFile });
+  }
+  return {
+    server: {
+      listen: '127.0.0.1:0',
+      max_body_bytes: 4194304,
+      header_timeout_ms: 10000,
+      idle_timeout_ms: 60000,
+      max_connections: 1024,
+      ...server,
+    },
+    routing: { max_attempts: 2, retry_backoff_ms: 50, ...routing },
+    providers,
+    models: Object.entries(models).map(([name, deployments]) => ({
+      name,
+      deployments: deployments.map((d) => ({ weight: 1, timeout_ms: 2000, ...d })),
+    })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server process
+// ---------------------------------------------------------------------------------------------
+
+const LISTENING = /listening on (https?):\/\/(127\.0\.0\.1|localhost|\[[^\]]+\]|[\d.]+):(\d+)/;
+
+/**
+ * Starts `gatehouse serve --config FILE --data-dir DIR` and resolves once it printed its
+ * "listening on" line. `config` is an object (rendered to TOML) or a TOML string.
+ */
+export async function startGateway({ config, dataDir, dir, env = {}, startTimeoutMs = 15000 }) {
+  assertBinaryExists();
+  const configFile = path.join(dir, `gatehouse-${crypto.randomBytes(3).toString('hex')}.toml`);
+  fs.writeFileSync(configFile, typeof config === 'string' ? config : renderToml(config));
+  const child = spawn(GATEHOUSE_BIN, ['serve', '--config', configFile, '--data-dir', dataDir], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs = { stdout: '', stderr: '' };
+  const keep = (which) => (chunk) => {
+    logs[which] += chunk.toString('utf8');
+    if (logs[which].length > 2_000_000) logs[which] = logs[which].slice(-1_000_000);
+  };
+  child.stdout.on('data', keep('stdout'));
+  child.stderr.on('data', keep('stderr'));
+  const exited = new Promise((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() }));
+  });
+
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      child.kill('SIGKILL');
+      reject(new Error(`gatehouse did not print "listening on" within ${startTimeoutMs} ms\n` +
+        `stdout: ${logs.stdout}\nstderr: ${logs.stderr}`));
+    }, startTimeoutMs);
+    const onData = () => {
+      const m = LISTENING.exec(logs.stdout);
+      if (m) {
+        cleanup();
+        resolve(`${m[1]}://${m[2]}:${m[3]}`);
+      }
+    };
+    const onExit = (code, signal) => {
+      cleanup();
+      reject(new Error(`gatehouse exited (code ${code}, signal ${signal}) before listening\n` +
+        `stdout: ${logs.stdout}\nstderr: ${logs.stderr}`));
+    };
+    function cleanup() {
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      child.off('exit', onExit);
+    }
+    child.stdout.on('data', onData);
+    child.on('exit', onExit);
+    onData();
+  });
+
+  let stopped;
+  return {
+    url,
+    port: Number(new URL(url).port),
+    configFile,
+    dataDir,
+    process: child,
+    logs,
+    exited,
+    /** All output so far (for diagnostics and for checking nothing secret was logged). */
+    output() {
+      return `${logs.stdout}\n${logs.stderr}`;
+    },
+    /** Sends SIGTERM and waits for the exit; resolves {code, signal}. Kills after timeoutMs. */
+    async stop({ timeoutMs = 15000 } = {}) {
+      if (!stopped) {
+        stopped = (async () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+          const timer = sleep(timeoutMs).then(() => 'timeout');
+          const result = await Promise.race([exited, timer]);
+          if (result === 'timeout') {
+            child.kill('SIGKILL');
+            await exited;
+            return { code: null, signal: 'SIGKILL', timedOut: true };
+          }
+          return result;
+        })();
+      }
+      return stopped;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// CLI
+// ---------------------------------------------------------------------------------------------
+
+/** Runs the gatehouse CLI; resolves {code, stdout, stderr} (never rejects on a non-zero exit). */
+export function runCli(args, { timeoutMs = 10000 } = {}) {
+  assertBinaryExists();
+  return new Promise((resolve) => {
+    execFile(GATEHOUSE_BIN, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr, error: err });
+    });
+  });
+}
+
+async function cliOk(args) {
+  const r = await runCli(args);
+  if (r.code !== 0) {
+    throw new Error(`gatehouse ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  }
+  return r.stdout;
+}
+
+/** `gatehouse keys create --json`: resolves {id, name, key}. */
+export async function createKey(dataDir, name = `it-${crypto.randomBytes(3).toString('hex')}`) {
+  const out = await cliOk(['keys', 'create', '--name', name, '--data-dir', dataDir, '--json']);
+  return JSON.parse(out);
+}
+
+/** `gatehouse keys create` without --json: resolves the raw stdout (contract: only the key). */
+export async function createKeyPlain(dataDir, name) {
+  return cliOk(['keys', 'create', '--name', name, '--data-dir', dataDir]);
+}
+
+export async function revokeKey(dataDir, id) {
+  return cliOk(['keys', 'revoke', id, '--data-dir', dataDir]);
+}
+
+export async function listKeys(dataDir) {
+  return JSON.parse(await cliOk(['keys', 'list', '--data-dir', dataDir, '--json']));
+}
+
+/** `gatehouse usage export --format jsonl|csv`: resolves the raw stdout. */
+export async function exportUsage(dataDir, format) {
+  return cliOk(['usage', 'export', '--format', format, '--data-dir', dataDir]);
+}
+
+export function parseJsonl(text) {
+  return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+}
+
+/** Polls the jsonl export until every id in requestIds has a record (bounded wait). */
+export async function waitForUsage(dataDir, requestIds, { timeoutMs = 5000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let records = [];
+  for (;;) {
+    records = parseJsonl(await exportUsage(dataDir, 'jsonl'));
+    const seen = new Set(records.map((r) => r.request_id));
+    const missing = requestIds.filter((id) => !seen.has(id));
+    if (missing.length === 0) return records;
+    if (Date.now() > deadline) {
+      throw new Error(`usage export has no record for ${missing.join(', ')} after ${timeoutMs} ms ` +
+        `(it has ${records.length} records: ${records.map((r) => r.request_id).join(', ')})`);
+    }
+    await sleep(150);
+  }
+}
+
+/** Minimal RFC 4180 CSV parser: resolves an array of rows (arrays of strings). */
+export function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; }
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field); field = '';
+      rows.push(row); row = [];
+    } else field += c;
+  }
+  if (field !== '' || row.length > 0) { row.push(field); rows.push(row); }
+  return rows.filter((r) => !(r.length === 1 && r[0] === ''));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys
+// ---------------------------------------------------------------------------------------------
+
+export const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+export const KEY_PATTERN = /^gtk_[0-9A-Za-z]{16}[0-9A-Za-z]{43}[0-9A-Za-z]{6}$/;
+
+export function randomBase62(n) {
+  let out = '';
+  for (let i = 0; i < n; i++) out += BASE62[crypto.randomInt(62)];
+  return out;
+}
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+export function crc32(text) {
+  let c = 0xffffffff;
+  for (const byte of Buffer.from(text, 'utf8')) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+export function base62Fixed(value, width) {
+  let out = '';
+  let v = BigInt(value);
+  for (let i = 0; i < width; i++) {
+    out = BASE62[Number(v % 62n)] + out;
+    v /= 62n;
+  }
+  return out;
+}
+
+export function splitKey(key) {
+  return { id: key.slice(4, 20), secret: key.slice(20, 63), checksum: key.slice(63, 69) };
+}
+
+/**
+ * Which string the 6-char checksum is a CRC-32 of, found from a real key (secret scanners'
+ * convention is the whole token before the checksum; some schemes leave the prefix out).
+ * Returns a function computing the checksum for (id, secret), or null when neither matches.
+ */
+export function checksumSchemeOf(realKey) {
+  const { id, secret, checksum } = splitKey(realKey);
+  const schemes = [
+    (i, s) => base62Fixed(crc32(`gtk_${i}${s}`), 6),
+    (i, s) => base62Fixed(crc32(`${i}${s}`), 6),
+  ];
+  return schemes.find((f) => f(id, secret) === checksum) ?? null;
+}
+
+/** A key with the given id and secret, with a valid checksum when the scheme is known. */
+export function forgeKey(id, secret, scheme) {
+  return `gtk_${id}${secret}${scheme ? scheme(id, secret) : randomBase62(6)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw HTTP
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * One request on a fresh connection. Resolves {status, headers, text, json, socket info}.
+ * `body` may be a string, Buffer or object (sent as JSON); `chunks` sends a chunked body.
+ */
+export function rawRequest(url, { method = 'GET', headers = {}, body, chunks, ca, timeoutMs = 15000 } = {}) {
+  const u = new URL(url);
+  const mod = u.protocol === 'https:' ? https : http;
+  let payload = body;
+  if (payload !== undefined && !Buffer.isBuffer(payload) && typeof payload !== 'string') {
+    payload = JSON.stringify(payload);
+    headers = { 'content-type': 'application/json', ...headers };
+  }
+  return new Promise((resolve, reject) => {
+    const req = mod.request(u, { method, headers, agent: false, ca, servername: ca ? 'localhost' : undefined }, (res) => {
+      const parts = [];
+      res.on('data', (c) => parts.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(parts).toString('utf8');
+        let json;
+        try { json = JSON.parse(text); } catch { json = undefined; }
+        resolve({
+          status: res.statusCode,
+          headers: res.headers,
+          text,
+          json,
+          tlsProtocol: res.socket && typeof res.socket.getProtocol === 'function' ? res.socket.getProtocol() : null,
+          alpnProtocol: res.socket ? res.socket.alpnProtocol : undefined,
+        });
+      });
+      res.on('error', reject);
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`request timed out after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    if (chunks) {
+      (async () => {
+        for (const c of chunks) {
+          if (!req.write(c)) await new Promise((r) => req.once('drain', r));
+        }
+        req.end();
+      })().catch(reject);
+    } else {
+      if (payload !== undefined) req.setHeader('content-length', Buffer.byteLength(payload));
+      req.end(payload);
+    }
+  });
+}
+
+/** Headers for a caller of the OpenAI dialect / the Anthropic dialect. */
+export const openaiHeaders = (key) => (key ? { authorization: `Bearer ${key}` } : {});
+export const anthropicHeaders = (key) => ({
+  ...(key ? { 'x-api-key': key } : {}),
+  'anthropic-version': '2023-06-01',
+});
+
+/** A unique marker to put in prompts, so a test can find its own request at the doubles. */
+export const marker = (label = 'm') => `${label}-${crypto.randomBytes(6).toString('hex')}`;
