@@ -250,6 +250,9 @@ Task<void> GatewayHandler::serveCompletion(const http::Request& request,
   }
   const bool stream = wantsStream(body);
   call.record.stream = stream;
+  if (call.caller == Dialect::kOpenAI) {
+    call.json_schema_tool = providers::jsonSchemaToolName(body);
+  }
   const auto plan = router_.plan(parsed->model, random_);
   if (plan.empty()) {
     co_await fail(writer, call, 404,
@@ -310,8 +313,10 @@ Task<void> GatewayHandler::relayWhole(http::ClientResponse response, http::Respo
   if (upstream == call.caller) {
     out.body = std::move(*body);  // Same dialect: the upstream's bytes, untouched.
   } else {
+    const providers::ResponseOptions options{call.record.model, clock_.nowMillis() / 1000,
+                                             call.json_schema_tool};
     auto translated = call.caller == Dialect::kOpenAI
-                          ? providers::openaiResponseFromAnthropic(parsed.as_object(), call.record.model)
+                          ? providers::openaiResponseFromAnthropic(parsed.as_object(), options)
                           : providers::anthropicResponseFromOpenAI(parsed.as_object(), call.record.model);
     if (!translated) {
       co_await fail(writer, call, 502, "The upstream provider returned an unexpected response.");
@@ -330,8 +335,10 @@ Task<void> GatewayHandler::relayStream(http::ClientResponse response, http::Resp
     co_await fail(writer, call, 502, "The upstream provider did not stream its response.");
     co_return;
   }
-  auto translator = providers::makeStreamTranslator(deployment.provider->dialect, call.caller,
-                                                    {call.record.model, include_usage});
+  const providers::StreamOptions options{call.record.model, include_usage,
+                                         clock_.nowMillis() / 1000, call.json_schema_tool};
+  auto translator =
+      providers::makeStreamTranslator(deployment.provider->dialect, call.caller, options);
   providers::SseParser parser(kMaxSseEvent);
   std::vector<providers::SseEvent> events;
   std::string out;

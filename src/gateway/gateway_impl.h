@@ -20,6 +20,8 @@ struct Call {
   providers::Dialect caller = providers::Dialect::kOpenAI;
   std::chrono::steady_clock::time_point started;
   usage::UsageRecord record;
+  /// Set when an OpenAI caller's response_format became a forced tool on an Anthropic upstream.
+  std::string json_schema_tool;
 };
 
 /// Why the last upstream attempt failed, kept to answer the caller once every attempt is spent.

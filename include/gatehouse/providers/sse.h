@@ -15,8 +15,9 @@ struct SseEvent {
 
 /// Incremental SSE parser: bytes go in as they arrive (any split, CRLF/LF/CR line ends), whole
 /// events come out. Comments (":" lines) and unknown fields are ignored, as the spec says.
-/// A line longer than `max_line_bytes` makes feed() fail so a hostile upstream cannot grow
-/// memory without bound.
+/// An event (its pending line, `event:` and `data:` bytes together) larger than
+/// `max_event_bytes` makes feed() fail so a hostile upstream cannot grow memory without bound.
+/// A stream that ends mid-event drops that event, as the spec says. Not thread-safe.
 class SseParser {
  public:
   explicit SseParser(std::size_t max_event_bytes) : max_event_bytes_(max_event_bytes) {}
@@ -33,6 +34,8 @@ class SseParser {
   SseEvent pending_;
   bool has_data_ = false;
   bool last_was_cr_ = false;
+  bool started_ = false;  ///< A first line was seen (a leading U+FEFF BOM is dropped).
+  bool failed_ = false;   ///< The limit was exceeded; every later feed() fails.
 };
 
 /// Serialises one event in the wire format: optional "event: X\n", then "data: Y\n", "\n".

@@ -20,6 +20,12 @@ struct RequestOptions {
   std::int64_t default_max_tokens = 4096;  ///< Anthropic requires max_tokens; used when absent.
 };
 
+/// The name of the tool anthropicRequestFromOpenAI() forces when the OpenAI request asks for
+/// `response_format: {type: "json_schema"}` (Anthropic has no such parameter), or "" when it
+/// does not. Pass it back as ResponseOptions/StreamOptions::json_schema_tool so the answer,
+/// which arrives as that tool's input, reaches the caller as message content.
+std::string jsonSchemaToolName(const boost::json::object& openai_request);
+
 /// OpenAI chat request -> Anthropic Messages request: system/developer messages to `system`,
 /// tool/function definitions and tool_calls/tool messages to tool_use/tool_result blocks,
 /// image_url parts to image blocks, stop -> stop_sequences, response_format json_schema ->
@@ -32,9 +38,22 @@ Result<boost::json::object> anthropicRequestFromOpenAI(const boost::json::object
 Result<boost::json::object> openaiRequestFromAnthropic(const boost::json::object& request,
                                                        const RequestOptions& options);
 
-/// Anthropic Message -> OpenAI chat.completion. `model` is reported back to the caller.
+/// What a translated response reports back to the caller.
+struct ResponseOptions {
+  std::string model;             ///< The model name the caller sees.
+  std::int64_t created = 0;      ///< Unix seconds for OpenAI's `created` (from the injected clock).
+  std::string json_schema_tool;  ///< jsonSchemaToolName() of the original OpenAI request.
+};
+
+/// Anthropic Message -> OpenAI chat.completion. `model` is reported back to the caller;
+/// `created` is 0: prefer the ResponseOptions overload, which takes the time from the caller.
 Result<boost::json::object> openaiResponseFromAnthropic(const boost::json::object& message,
                                                         std::string_view model);
+
+/// Anthropic Message -> OpenAI chat.completion, with the time and the structured-output tool
+/// (whose tool_use becomes the message content, finish_reason "stop") given by the caller.
+Result<boost::json::object> openaiResponseFromAnthropic(const boost::json::object& message,
+                                                        const ResponseOptions& options);
 
 /// OpenAI chat.completion -> Anthropic Message (first choice).
 Result<boost::json::object> anthropicResponseFromOpenAI(const boost::json::object& completion,
@@ -68,6 +87,8 @@ class StreamTranslator {
 struct StreamOptions {
   std::string model;            ///< The model name the caller sees in translated events.
   bool include_usage = false;   ///< OpenAI callers: stream_options.include_usage was set.
+  std::int64_t created = 0;     ///< Unix seconds for `created` in chunks made from Anthropic events.
+  std::string json_schema_tool; ///< jsonSchemaToolName() of the original OpenAI request.
 };
 
 std::unique_ptr<StreamTranslator> makeStreamTranslator(Dialect upstream, Dialect caller,

@@ -371,33 +371,50 @@ export function rawRequest(url, { method = 'GET', headers = {}, body, chunks, ca
     headers = { 'content-type': 'application/json', ...headers };
   }
   return new Promise((resolve, reject) => {
+    let responded = false;
+    let settled = false;
+    const settle = (fn, value) => {
+      if (!settled) {
+        settled = true;
+        fn(value);
+      }
+    };
     const req = mod.request(u, { method, headers, agent: false, ca, servername: ca ? 'localhost' : undefined }, (res) => {
+      responded = true;
       const parts = [];
-      res.on('data', (c) => parts.push(c));
-      res.on('end', () => {
+      const finish = (truncated) => {
         const text = Buffer.concat(parts).toString('utf8');
         let json;
         try { json = JSON.parse(text); } catch { json = undefined; }
-        resolve({
+        settle(resolve, {
           status: res.statusCode,
           headers: res.headers,
           text,
           json,
+          truncated,
           tlsProtocol: res.socket && typeof res.socket.getProtocol === 'function' ? res.socket.getProtocol() : null,
           alpnProtocol: res.socket ? res.socket.alpnProtocol : undefined,
         });
-      });
-      res.on('error', reject);
+      };
+      res.on('data', (c) => parts.push(c));
+      res.on('end', () => finish(false));
+      res.on('error', () => finish(true));
+      res.on('close', () => finish(!res.complete));
     });
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`request timed out after ${timeoutMs} ms`)));
-    req.on('error', reject);
+    // A server may answer (e.g. 413) and close before the whole body was written: once a
+    // response has arrived, a write error is not the result.
+    req.on('error', (err) => {
+      if (!responded) settle(reject, err);
+    });
     if (chunks) {
       (async () => {
         for (const c of chunks) {
-          if (!req.write(c)) await new Promise((r) => req.once('drain', r));
+          if (req.destroyed) return;
+          if (!req.write(c)) await new Promise((r) => { req.once('drain', r); req.once('close', r); });
         }
         req.end();
-      })().catch(reject);
+      })().catch(() => {});
     } else {
       if (payload !== undefined) req.setHeader('content-length', Buffer.byteLength(payload));
       req.end(payload);

@@ -1,0 +1,123 @@
+#include <gatehouse/providers/sse.h>
+
+#include <utility>
+
+namespace gatehouse::providers {
+namespace {
+
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+
+}  // namespace
+
+bool SseParser::feed(std::string_view bytes, std::vector<SseEvent>& out) {
+  if (failed_) {
+    return false;
+  }
+  const auto over_limit = [this](std::size_t line_bytes) {
+    return line_bytes + pending_.data.size() + pending_.event.size() > max_event_bytes_;
+  };
+  std::size_t i = 0;
+  while (i < bytes.size()) {
+    if (last_was_cr_) {
+      // A CR ended the previous line; an LF right after it belongs to the same line end.
+      last_was_cr_ = false;
+      if (bytes[i] == '\n') {
+        ++i;
+        continue;
+      }
+    }
+    const std::size_t end = bytes.find_first_of("\r\n", i);
+    if (end == std::string_view::npos) {
+      if (over_limit(line_.size() + (bytes.size() - i))) {
+        failed_ = true;
+        return false;
+      }
+      line_.append(bytes.substr(i));
+      break;
+    }
+    std::string_view line = bytes.substr(i, end - i);
+    if (over_limit(line_.size() + line.size())) {
+      failed_ = true;
+      return false;
+    }
+    if (!line_.empty()) {
+      line_.append(line);
+      line = line_;
+    }
+    if (!started_) {
+      started_ = true;
+      if (line.substr(0, kBom.size()) == kBom) {
+        line.remove_prefix(kBom.size());
+      }
+    }
+    processLine(line, out);
+    line_.clear();
+    if (over_limit(0)) {
+      failed_ = true;
+      return false;
+    }
+    last_was_cr_ = bytes[end] == '\r';
+    i = end + 1;
+  }
+  return true;
+}
+
+void SseParser::processLine(std::string_view line, std::vector<SseEvent>& out) {
+  if (line.empty()) {
+    // Dispatch. Without a data line there is no event, and the event name is forgotten.
+    if (has_data_) {
+      out.push_back(std::move(pending_));
+    }
+    pending_ = SseEvent{};
+    has_data_ = false;
+    return;
+  }
+  if (line.front() == ':') {
+    return;  // comment
+  }
+  std::string_view field = line;
+  std::string_view value;
+  if (const std::size_t colon = line.find(':'); colon != std::string_view::npos) {
+    field = line.substr(0, colon);
+    value = line.substr(colon + 1);
+    if (!value.empty() && value.front() == ' ') {
+      value.remove_prefix(1);
+    }
+  }
+  if (field == "event") {
+    pending_.event.assign(value);
+  } else if (field == "data") {
+    if (has_data_) {
+      pending_.data += '\n';
+    }
+    pending_.data.append(value);
+    has_data_ = true;
+  }
+  // "id" and "retry" steer browser reconnection, which a proxy does not do; others are unknown.
+}
+
+void appendSseEvent(std::string& out, std::string_view event, std::string_view data) {
+  if (!event.empty()) {
+    out += "event: ";
+    out.append(event.substr(0, event.find_first_of("\r\n")));
+    out += '\n';
+  }
+  // Every line of the data gets its own data: field so a newline inside cannot end the event.
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = data.find_first_of("\r\n", start);
+    out += "data: ";
+    out.append(data.substr(start, end == std::string_view::npos ? end : end - start));
+    out += '\n';
+    if (end == std::string_view::npos) {
+      break;
+    }
+    start = end + 1;
+    if (data[end] == '\r' && start < data.size() && data[start] == '\n') {
+      ++start;
+    }
+  }
+  out += '\n';
+}
+
+}  // namespace gatehouse::providers
