@@ -20,8 +20,8 @@
 namespace gatehouse::app {
 
 config::Config loadConfiguration(const CommonOptions& options) {
-  config::Config config =
-      options.config_file.empty() ? config::defaultConfig() : config::loadConfig(options.config_file);
+  config::Config config = options.config_file.empty() ? config::defaultConfig()
+                                                      : config::loadConfig(options.config_file);
   if (!options.data_dir.empty()) {
     config.data_dir = options.data_dir;
   }

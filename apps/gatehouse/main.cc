@@ -48,11 +48,16 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    if (*serve) return runServe(common);
-    if (*create) return runKeysCreate(common, key_name, json);
-    if (*list) return runKeysList(common, json);
-    if (*revoke) return runKeysRevoke(common, key_id);
-    if (*usage_export) return runUsageExport(common, format, output);
+    if (*serve)
+      return runServe(common);
+    if (*create)
+      return runKeysCreate(common, key_name, json);
+    if (*list)
+      return runKeysList(common, json);
+    if (*revoke)
+      return runKeysRevoke(common, key_id);
+    if (*usage_export)
+      return runUsageExport(common, format, output);
   } catch (const std::exception& e) {
     // Start-up and configuration errors end here, with a message and no stack of secrets.
     std::cerr << "gatehouse: " << e.what() << "\n";

@@ -26,7 +26,8 @@ http::ServerOptions serverOptions(const config::ServerConfig& server) {
   http::ServerOptions options;
   options.host = server.host;
   options.port = server.port;
-  options.threads = server.threads ? server.threads : std::max(1u, std::thread::hardware_concurrency());
+  options.threads =
+      server.threads ? server.threads : std::max(1u, std::thread::hardware_concurrency());
   options.max_body_bytes = server.max_body_bytes;
   options.max_header_bytes = server.max_header_bytes;
   options.header_timeout = server.header_timeout;
@@ -73,8 +74,8 @@ int runServe(const CommonOptions& options) {
                                 config.usage_flush_interval);
   gateway::ConfigProviderKeys provider_keys(config.providers);
   std::atomic<bool> ready{false};
-  auto handler = gateway::makeGateway(
-      {config, verifier, provider_keys, recorder, clock, random, ready});
+  auto handler =
+      gateway::makeGateway({config, verifier, provider_keys, recorder, clock, random, ready});
 
   http::Server server(serverOptions(config.server), handler);
   const std::uint16_t port = server.listen();
@@ -94,8 +95,9 @@ int runServe(const CommonOptions& options) {
 
   ready = true;
   const std::string scheme = server.tlsEnabled() ? "https" : "http";
-  const std::string host =
-      config.server.host.find(':') != std::string::npos ? "[" + config.server.host + "]" : config.server.host;
+  const std::string host = config.server.host.find(':') != std::string::npos
+                               ? "[" + config.server.host + "]"
+                               : config.server.host;
   log::info("started", {{"listen", host + ":" + std::to_string(port)},
                         {"tls", server.tlsEnabled()},
                         {"models", config.models.size()}});

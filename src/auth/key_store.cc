@@ -47,13 +47,16 @@ Result<KeyRecord> KeyRepository::create(std::string_view name, const GeneratedKe
   if (auto r = db_.begin(); !r) {
     return r.takeError();
   }
-  auto insert = db_.prepare(
-      "INSERT INTO api_keys (id, name, key_hash, created_at) VALUES (?1, ?2, ?3, ?4)");
+  auto insert =
+      db_.prepare("INSERT INTO api_keys (id, name, key_hash, created_at) VALUES (?1, ?2, ?3, ?4)");
   if (!insert) {
     (void)db_.rollback();
     return insert.takeError();
   }
-  insert->bind(1, generated.id).bind(2, name).bindBlob(3, digestBytes(generated.hash)).bind(4, now_ms);
+  insert->bind(1, generated.id)
+      .bind(2, name)
+      .bindBlob(3, digestBytes(generated.hash))
+      .bind(4, now_ms);
   auto inserted = insert->run();
   if (inserted) {
     inserted = bumpChangeCounter();

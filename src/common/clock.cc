@@ -1,7 +1,7 @@
 #include <gatehouse/common/clock.h>
 
-#include <ctime>
 #include <fmt/format.h>
+#include <ctime>
 
 namespace gatehouse {
 

@@ -4,7 +4,9 @@
 
 namespace gatehouse {
 
-void secureWipe(void* bytes, std::size_t size) { sodium_memzero(bytes, size); }
+void secureWipe(void* bytes, std::size_t size) {
+  sodium_memzero(bytes, size);
+}
 
 bool constantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) {
@@ -26,9 +28,13 @@ SecretString& SecretString::operator=(SecretString&& other) noexcept {
   return *this;
 }
 
-SecretString::~SecretString() { wipe(); }
+SecretString::~SecretString() {
+  wipe();
+}
 
-bool SecretString::equals(std::string_view other) const { return constantTimeEquals(value_, other); }
+bool SecretString::equals(std::string_view other) const {
+  return constantTimeEquals(value_, other);
+}
 
 void SecretString::wipe() {
   // Wipe the whole capacity: a short string lives in the inline buffer, a long one on the heap.

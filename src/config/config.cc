@@ -58,20 +58,28 @@ const toml::table* subTable(const toml::table& table, std::string_view key) {
 }
 
 ProviderType parseProviderType(const std::string& text) {
-  if (text == "openai") return ProviderType::kOpenAI;
-  if (text == "anthropic") return ProviderType::kAnthropic;
-  if (text == "openai-compatible") return ProviderType::kOpenAICompatible;
-  if (text == "cerebras") return ProviderType::kCerebras;
+  if (text == "openai")
+    return ProviderType::kOpenAI;
+  if (text == "anthropic")
+    return ProviderType::kAnthropic;
+  if (text == "openai-compatible")
+    return ProviderType::kOpenAICompatible;
+  if (text == "cerebras")
+    return ProviderType::kCerebras;
   throw ConfigError("unknown provider type '" + text +
                     "' (expected openai, anthropic, openai-compatible or cerebras)");
 }
 
 std::string defaultBaseUrl(ProviderType type) {
   switch (type) {
-    case ProviderType::kOpenAI: return "https://api.openai.com/v1";
-    case ProviderType::kAnthropic: return "https://api.anthropic.com";
-    case ProviderType::kCerebras: return "https://api.cerebras.ai/v1";
-    case ProviderType::kOpenAICompatible: return "";
+    case ProviderType::kOpenAI:
+      return "https://api.openai.com/v1";
+    case ProviderType::kAnthropic:
+      return "https://api.anthropic.com";
+    case ProviderType::kCerebras:
+      return "https://api.cerebras.ai/v1";
+    case ProviderType::kOpenAICompatible:
+      return "";
   }
   return "";
 }
@@ -212,10 +220,14 @@ void parseListen(const std::string& listen, ServerConfig& server) {
 
 std::string_view providerTypeName(ProviderType type) {
   switch (type) {
-    case ProviderType::kOpenAI: return "openai";
-    case ProviderType::kAnthropic: return "anthropic";
-    case ProviderType::kOpenAICompatible: return "openai-compatible";
-    case ProviderType::kCerebras: return "cerebras";
+    case ProviderType::kOpenAI:
+      return "openai";
+    case ProviderType::kAnthropic:
+      return "anthropic";
+    case ProviderType::kOpenAICompatible:
+      return "openai-compatible";
+    case ProviderType::kCerebras:
+      return "cerebras";
   }
   return "openai";
 }
@@ -228,9 +240,9 @@ Config loadConfig(const std::string& path) {
     throw ConfigError("cannot parse " + path + ": " + std::string(e.description()));
   }
   Config config;
-  requireKnownKeys(root, "the top level",
-                   {"server", "data_dir", "routing", "providers", "models", "default_max_tokens",
-                    "usage"});
+  requireKnownKeys(
+      root, "the top level",
+      {"server", "data_dir", "routing", "providers", "models", "default_max_tokens", "usage"});
   config.data_dir = get<std::string>(root, "data_dir", "the top level", config.data_dir);
   config.default_max_tokens =
       get<std::int64_t>(root, "default_max_tokens", "the top level", config.default_max_tokens);

@@ -1,6 +1,5 @@
 #include <gatehouse/crypto/encoding.h>
 
-
 #include <array>
 
 namespace gatehouse::crypto {

@@ -16,6 +16,8 @@ std::uint32_t RandomSource::uniform(std::uint32_t bound) {
   }
 }
 
-void SystemRandom::fill(std::span<std::uint8_t> out) { randombytes_buf(out.data(), out.size()); }
+void SystemRandom::fill(std::span<std::uint8_t> out) {
+  randombytes_buf(out.data(), out.size());
+}
 
 }  // namespace gatehouse::crypto

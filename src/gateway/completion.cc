@@ -75,15 +75,24 @@ bool wantsUsageChunk(const json::object& body) {
 
 int statusFor(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidRequest: return 400;
-    case ErrorCode::kUnauthorized: return 401;
-    case ErrorCode::kNotFound: return 404;
-    case ErrorCode::kPayloadTooLarge: return 413;
-    case ErrorCode::kRateLimited: return 429;
-    case ErrorCode::kUpstreamError: return 502;
-    case ErrorCode::kUpstreamTimeout: return 504;
-    case ErrorCode::kUnavailable: return 503;
-    case ErrorCode::kInternal: return 500;
+    case ErrorCode::kInvalidRequest:
+      return 400;
+    case ErrorCode::kUnauthorized:
+      return 401;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kPayloadTooLarge:
+      return 413;
+    case ErrorCode::kRateLimited:
+      return 429;
+    case ErrorCode::kUpstreamError:
+      return 502;
+    case ErrorCode::kUpstreamTimeout:
+      return 504;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kInternal:
+      return 500;
   }
   return 500;
 }
@@ -125,7 +134,9 @@ std::vector<http::Header> relayHeaders(const http::ClientResponse& response) {
   return headers;
 }
 
-bool retryable(int status) { return status == 429 || status == 408 || status >= 500; }
+bool retryable(int status) {
+  return status == 429 || status == 408 || status >= 500;
+}
 
 }  // namespace
 
@@ -168,7 +179,8 @@ Task<std::optional<http::ClientResponse>> GatewayHandler::sendWithRetries(
     http::ClientRequest request{"POST", target, provider.requestHeaders(key->reveal()), body};
     auto sent = co_await client_.send(provider.endpoint, std::move(request), deployment.timeout);
     if (!sent) {
-      failure = {sent.error().code, 0,
+      failure = {sent.error().code,
+                 0,
                  sent.error().code == ErrorCode::kUpstreamTimeout
                      ? "The upstream provider did not respond in time."
                      : "Could not reach the upstream provider.",
@@ -255,12 +267,14 @@ Task<void> GatewayHandler::serveCompletion(const http::Request& request,
   }
   const auto plan = router_.plan(parsed->model, random_);
   if (plan.empty()) {
-    co_await fail(writer, call, 404,
-                  "The model '" + parsed->model + "' does not exist or you do not have access to it.");
+    co_await fail(
+        writer, call, 404,
+        "The model '" + parsed->model + "' does not exist or you do not have access to it.");
     co_return;
   }
 
-  UpstreamFailure failure{ErrorCode::kUpstreamError, 0, "No deployment could serve the request.", {}};
+  UpstreamFailure failure{
+      ErrorCode::kUpstreamError, 0, "No deployment could serve the request.", {}};
   for (const Deployment* deployment : plan) {
     auto upstream = upstreamBody(body, call.caller, *deployment, config_.default_max_tokens);
     if (!upstream) {
@@ -274,7 +288,8 @@ Task<void> GatewayHandler::serveCompletion(const http::Request& request,
                                              *upstream, call, failure);
     if (response) {
       if (stream) {
-        co_await relayStream(std::move(*response), writer, *deployment, wantsUsageChunk(body), call);
+        co_await relayStream(std::move(*response), writer, *deployment, wantsUsageChunk(body),
+                             call);
       } else {
         co_await relayWhole(std::move(*response), writer, *deployment, call);
       }
@@ -315,9 +330,10 @@ Task<void> GatewayHandler::relayWhole(http::ClientResponse response, http::Respo
   } else {
     const providers::ResponseOptions options{call.record.model, clock_.nowMillis() / 1000,
                                              call.json_schema_tool};
-    auto translated = call.caller == Dialect::kOpenAI
-                          ? providers::openaiResponseFromAnthropic(parsed.as_object(), options)
-                          : providers::anthropicResponseFromOpenAI(parsed.as_object(), call.record.model);
+    auto translated =
+        call.caller == Dialect::kOpenAI
+            ? providers::openaiResponseFromAnthropic(parsed.as_object(), options)
+            : providers::anthropicResponseFromOpenAI(parsed.as_object(), call.record.model);
     if (!translated) {
       co_await fail(writer, call, 502, "The upstream provider returned an unexpected response.");
       co_return;
@@ -378,7 +394,8 @@ Task<void> GatewayHandler::relayStream(http::ClientResponse response, http::Resp
       }
     }
     if (!parsed) {
-      out += providers::streamErrorEvent(call.caller, 502, "The upstream provider's stream was malformed.");
+      out += providers::streamErrorEvent(call.caller, 502,
+                                         "The upstream provider's stream was malformed.");
     }
     client_present = co_await writer.writeChunk(out);
     if (upstream_error) {
@@ -417,11 +434,13 @@ Task<void> GatewayHandler::serveEmbeddings(const http::Request& request,
   }
   const auto plan = router_.plan(parsed->model, random_);
   if (plan.empty()) {
-    co_await fail(writer, call, 404,
-                  "The model '" + parsed->model + "' does not exist or you do not have access to it.");
+    co_await fail(
+        writer, call, 404,
+        "The model '" + parsed->model + "' does not exist or you do not have access to it.");
     co_return;
   }
-  UpstreamFailure failure{ErrorCode::kUpstreamError, 0, "No deployment could serve the request.", {}};
+  UpstreamFailure failure{
+      ErrorCode::kUpstreamError, 0, "No deployment could serve the request.", {}};
   bool any_embeddings = false;
   for (const Deployment* deployment : plan) {
     if (deployment->provider->embeddings_target.empty()) {

@@ -19,10 +19,14 @@ http::Response jsonResponse(int status, std::string body) {
 
 const char* rejectionName(auth::KeyRejection rejection) {
   switch (rejection) {
-    case auth::KeyRejection::kMissing: return "missing";
-    case auth::KeyRejection::kMalformed: return "malformed";
-    case auth::KeyRejection::kUnknownOrRevoked: return "unknown_or_revoked";
-    case auth::KeyRejection::kWrongSecret: return "wrong_secret";
+    case auth::KeyRejection::kMissing:
+      return "missing";
+    case auth::KeyRejection::kMalformed:
+      return "malformed";
+    case auth::KeyRejection::kUnknownOrRevoked:
+      return "unknown_or_revoked";
+    case auth::KeyRejection::kWrongSecret:
+      return "wrong_secret";
   }
   return "unknown";
 }
@@ -48,17 +52,28 @@ std::string_view presentedKey(const http::Request& request) {
 
 std::string_view errorTypeFor(int status) {
   switch (status) {
-    case 400: return "invalid_request";
-    case 401: return "authentication";
-    case 404: return "not_found";
-    case 405: return "method_not_allowed";
-    case 413: return "too_large";
-    case 429: return "rate_limited";
-    case 499: return "client_closed";
-    case 502: return "upstream_error";
-    case 503: return "unavailable";
-    case 504: return "upstream_timeout";
-    default: return status >= 400 ? "error" : "";
+    case 400:
+      return "invalid_request";
+    case 401:
+      return "authentication";
+    case 404:
+      return "not_found";
+    case 405:
+      return "method_not_allowed";
+    case 413:
+      return "too_large";
+    case 429:
+      return "rate_limited";
+    case 499:
+      return "client_closed";
+    case 502:
+      return "upstream_error";
+    case 503:
+      return "unavailable";
+    case 504:
+      return "upstream_timeout";
+    default:
+      return status >= 400 ? "error" : "";
   }
 }
 
@@ -86,8 +101,8 @@ Task<void> GatewayHandler::handle(const http::Request& request, http::ResponseWr
 
   if (path == "/healthz" || path == "/readyz") {
     const bool ok = path == "/healthz" || ready_.load();
-    co_await writer.send(jsonResponse(ok ? 200 : 503, ok ? R"({"status":"ok"})"
-                                                         : R"({"status":"unavailable"})"));
+    co_await writer.send(
+        jsonResponse(ok ? 200 : 503, ok ? R"({"status":"ok"})" : R"({"status":"unavailable"})"));
     co_return;
   }
 
@@ -184,7 +199,8 @@ void GatewayHandler::finish(Call& call, int status, std::string_view error_type)
 
 Task<void> GatewayHandler::fail(http::ResponseWriter& writer, Call& call, int status,
                                 std::string_view message, std::vector<http::Header> headers) {
-  http::Response response = jsonResponse(status, providers::errorBody(call.caller, status, message));
+  http::Response response =
+      jsonResponse(status, providers::errorBody(call.caller, status, message));
   response.headers = std::move(headers);
   const bool delivered = co_await writer.send(std::move(response));
   finish(call, delivered ? status : 499, errorTypeFor(status));

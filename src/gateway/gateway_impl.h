@@ -41,8 +41,10 @@ class GatewayHandler final : public http::Handler {
                            std::string_view message) const override;
 
  private:
-  Task<void> serveCompletion(const http::Request& request, http::ResponseWriter& writer, Call& call);
-  Task<void> serveEmbeddings(const http::Request& request, http::ResponseWriter& writer, Call& call);
+  Task<void> serveCompletion(const http::Request& request, http::ResponseWriter& writer,
+                             Call& call);
+  Task<void> serveEmbeddings(const http::Request& request, http::ResponseWriter& writer,
+                             Call& call);
   http::Response models(const http::Request& request) const;
 
   /// Sends `body` to the deployment, retrying per the routing policy. On success the response

@@ -49,7 +49,8 @@ Provider makeProvider(const config::ProviderConfig& config) {
 
 bool isRateLimitHeader(std::string_view name) {
   const auto startsWith = [name](std::string_view prefix) {
-    return name.size() >= prefix.size() && http::equalsIgnoreCase(name.substr(0, prefix.size()), prefix);
+    return name.size() >= prefix.size() &&
+           http::equalsIgnoreCase(name.substr(0, prefix.size()), prefix);
   };
   return http::equalsIgnoreCase(name, "retry-after") || startsWith("x-ratelimit-") ||
          startsWith("anthropic-ratelimit-");

@@ -6,6 +6,7 @@
 #include <gatehouse/common/secret.h>
 #include <gatehouse/http/client.h>
 
+#include <openssl/x509v3.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -16,7 +17,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
-#include <openssl/x509v3.h>
 
 #include <map>
 #include <mutex>
@@ -179,8 +179,10 @@ class ClientResponseImpl {
       body.data = chunk_;
       body.size = sizeof chunk_;
       connection_->transport().expires_after(idle_timeout);
+      // read_some, not read: read() would wait for the buffer to fill or the message to end,
+      // which holds streamed chunks back.
       auto [ec, n] = co_await connection_->withStream([&](auto& stream) {
-        return bhttp::async_read(stream, connection_->buffer, *parser_, kAsTuple);
+        return bhttp::async_read_some(stream, connection_->buffer, *parser_, kAsTuple);
       });
       if (ec && ec != bhttp::error::need_buffer) {
         parser_->get().body().data = nullptr;
@@ -231,7 +233,8 @@ Task<Result<std::unique_ptr<Connection>>> ClientImpl::connect(const Endpoint& en
     if (connect_ec == beast::error::timeout) {
       co_return makeError(ErrorCode::kUpstreamTimeout, "upstream connect timed out");
     }
-    co_return makeError(ErrorCode::kUpstreamError, "cannot connect to upstream: " + connect_ec.message());
+    co_return makeError(ErrorCode::kUpstreamError,
+                        "cannot connect to upstream: " + connect_ec.message());
   }
   connection->transport().socket().set_option(tcp::no_delay(true));
   if (TlsStream* stream = connection->tls()) {
@@ -314,7 +317,8 @@ Result<Endpoint> parseBaseUrl(std::string_view url, std::string ca_file) {
     return makeError(ErrorCode::kInvalidRequest, "base URL must be http or https");
   }
   if (parsed->has_query() || parsed->has_fragment() || parsed->has_userinfo()) {
-    return makeError(ErrorCode::kInvalidRequest, "base URL must not have credentials, a query or a fragment");
+    return makeError(ErrorCode::kInvalidRequest,
+                     "base URL must not have credentials, a query or a fragment");
   }
   endpoint.host = std::string(parsed->host_address());
   if (endpoint.host.empty()) {
@@ -334,7 +338,9 @@ ClientResponse::ClientResponse(ClientResponse&&) noexcept = default;
 ClientResponse& ClientResponse::operator=(ClientResponse&&) noexcept = default;
 ClientResponse::~ClientResponse() = default;
 
-int ClientResponse::status() const { return impl_->status_; }
+int ClientResponse::status() const {
+  return impl_->status_;
+}
 
 std::string_view ClientResponse::header(std::string_view name) const {
   for (const auto& header : impl_->headers_) {
@@ -345,7 +351,9 @@ std::string_view ClientResponse::header(std::string_view name) const {
   return {};
 }
 
-const std::vector<Header>& ClientResponse::headers() const { return impl_->headers_; }
+const std::vector<Header>& ClientResponse::headers() const {
+  return impl_->headers_;
+}
 
 Task<Result<std::string_view>> ClientResponse::readSome(std::chrono::milliseconds idle_timeout) {
   return impl_->readSome(idle_timeout);

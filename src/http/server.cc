@@ -41,8 +41,12 @@ using tcp = net::ip::tcp;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 constexpr auto kAsTuple = net::as_tuple(net::use_awaitable);
 
-beast::tcp_stream& lowest(beast::tcp_stream& stream) { return stream; }
-beast::tcp_stream& lowest(TlsStream& stream) { return stream.next_layer(); }
+beast::tcp_stream& lowest(beast::tcp_stream& stream) {
+  return stream;
+}
+beast::tcp_stream& lowest(TlsStream& stream) {
+  return stream.next_layer();
+}
 
 // A request id the caller may correlate with our logs: accepted from x-request-id when it is
 // short and plain, generated otherwise.
@@ -284,7 +288,8 @@ Task<bool> Session<Stream>::serveOne() {
   parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
   parser.body_limit(options_.max_body_bytes);
   tcp_stream.expires_after(options_.header_timeout);
-  auto [header_ec, header_bytes] = co_await bhttp::async_read_header(stream_, buffer_, parser, kAsTuple);
+  auto [header_ec, header_bytes] =
+      co_await bhttp::async_read_header(stream_, buffer_, parser, kAsTuple);
   const std::string target(parser.get().target());
   if (header_ec == bhttp::error::header_limit) {
     co_return co_await reject(target, 431, "Request headers are too large.");
@@ -303,8 +308,8 @@ Task<bool> Session<Stream>::serveOne() {
   }
   const auto& head = parser.get();
   const std::string_view incoming_id = head["x-request-id"];
-  request_.request_id = acceptableRequestId(incoming_id) ? std::string(incoming_id)
-                                                         : worker_.requestIds().next();
+  request_.request_id =
+      acceptableRequestId(incoming_id) ? std::string(incoming_id) : worker_.requestIds().next();
   if (bhttp::token_list(head[bhttp::field::expect]).exists("100-continue")) {
     bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, head.version()};
     tcp_stream.expires_after(options_.write_timeout);
@@ -337,7 +342,7 @@ Task<bool> Session<Stream>::serveOne() {
     log::error("handler_sent_no_response", {{"request_id", request_.request_id}});
     co_await send(worker_.server().handler_->rejection(target, 500, "Internal error."));
   }
-  co_return keep_alive_ && stream_ok_ && !worker_.server().draining_.load();
+  co_return keep_alive_&& stream_ok_ && !worker_.server().draining_.load();
 }
 
 template <class Stream>
@@ -346,7 +351,8 @@ void Session<Stream>::decorate(Message& message) {
   message.set("x-request-id", request_.request_id);
   message.keep_alive(keep_alive_ && !worker_.server().draining_.load());
   if constexpr (std::is_same_v<Stream, TlsStream>) {
-    message.set(bhttp::field::strict_transport_security, "max-age=31536000; includeSubDomains; preload");
+    message.set(bhttp::field::strict_transport_security,
+                "max-age=31536000; includeSubDomains; preload");
   }
 }
 
@@ -374,8 +380,10 @@ Task<bool> Session<Stream>::reject(std::string_view target, int status, std::str
     request_.request_id = worker_.requestIds().next();
   }
   keep_alive_ = false;
-  log::warn("request_rejected", {{"request_id", request_.request_id}, {"status", status},
-                                 {"remote", remote_}, {"reason", message}});
+  log::warn("request_rejected", {{"request_id", request_.request_id},
+                                 {"status", status},
+                                 {"remote", remote_},
+                                 {"reason", message}});
   co_await send(worker_.server().handler_->rejection(target, status, message));
   co_return false;
 }
@@ -479,11 +487,13 @@ Task<void> Worker::accept() {
     std::string remote = socket.remote_endpoint(endpoint_ec).address().to_string();
     auto release = [this](std::exception_ptr) { server_.connections_.fetch_sub(1); };
     if (server_.tls_) {
-      net::co_spawn(context_,
-                    runSession(*this, TlsStream(std::move(socket), *server_.tls_), std::move(remote)),
-                    release);
+      net::co_spawn(
+          context_,
+          runSession(*this, TlsStream(std::move(socket), *server_.tls_), std::move(remote)),
+          release);
     } else {
-      net::co_spawn(context_, runSession(*this, beast::tcp_stream(std::move(socket)), std::move(remote)),
+      net::co_spawn(context_,
+                    runSession(*this, beast::tcp_stream(std::move(socket)), std::move(remote)),
                     release);
     }
   }
@@ -503,7 +513,9 @@ Server::~Server() {
   }
 }
 
-bool Server::tlsEnabled() const { return impl_->tls_ != nullptr; }
+bool Server::tlsEnabled() const {
+  return impl_->tls_ != nullptr;
+}
 
 std::uint16_t Server::listen() {
   const ServerOptions& options = impl_->options_;
@@ -555,8 +567,7 @@ bool Server::wait(milliseconds grace) {
     if (!impl_->done_cv_.wait_for(lock, grace, all_done)) {
       clean = false;
       lock.unlock();
-      log::warn("shutdown_grace_expired",
-                {{"open_connections", impl_->connections_.load()}});
+      log::warn("shutdown_grace_expired", {{"open_connections", impl_->connections_.load()}});
       for (auto& worker : impl_->workers_) {
         worker->forceClose();
       }

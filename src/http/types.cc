@@ -19,8 +19,10 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   for (std::size_t i = 0; i < a.size(); ++i) {
     char x = a[i];
     char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x >= 'A' && x <= 'Z')
+      x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z')
+      y = static_cast<char>(y - 'A' + 'a');
     if (x != y) {
       return false;
     }
@@ -28,9 +30,13 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-std::string_view Request::method() const { return impl_.message.method_string(); }
+std::string_view Request::method() const {
+  return impl_.message.method_string();
+}
 
-std::string_view Request::target() const { return impl_.message.target(); }
+std::string_view Request::target() const {
+  return impl_.message.target();
+}
 
 std::string_view Request::path() const {
   const std::string_view target = impl_.message.target();
@@ -45,10 +51,16 @@ std::string_view Request::header(std::string_view name) const {
   return std::string_view(it->value());
 }
 
-std::string_view Request::body() const { return impl_.message.body(); }
+std::string_view Request::body() const {
+  return impl_.message.body();
+}
 
-std::string_view Request::remoteAddress() const { return impl_.remote_address; }
+std::string_view Request::remoteAddress() const {
+  return impl_.remote_address;
+}
 
-std::string_view Request::requestId() const { return impl_.request_id; }
+std::string_view Request::requestId() const {
+  return impl_.request_id;
+}
 
 }  // namespace gatehouse::http

@@ -253,7 +253,7 @@ std::string errorBody(Dialect dialect, int status, std::string_view message) {
     object body;
     body["type"] = "error";
     body["error"] = std::move(error);
-    return detail::serialize(body);
+    return detail::toJson(body);
   }
   const OpenAIErrorKind kind = openaiErrorKind(status);
   object error;
@@ -267,12 +267,13 @@ std::string errorBody(Dialect dialect, int status, std::string_view message) {
   }
   object body;
   body["error"] = std::move(error);
-  return detail::serialize(body);
+  return detail::toJson(body);
 }
 
 std::string streamErrorEvent(Dialect dialect, int status, std::string_view message) {
   std::string out;
-  appendSseEvent(out, dialect == Dialect::kAnthropic ? "error" : "", errorBody(dialect, status, message));
+  appendSseEvent(out, dialect == Dialect::kAnthropic ? "error" : "",
+                 errorBody(dialect, status, message));
   return out;
 }
 

@@ -90,7 +90,7 @@ inline std::int64_t tokenCount(const json::object* o, std::string_view key) {
 
 inline bool isNumber(const json::value& v) { return v.is_number(); }
 
-inline std::string serialize(const json::value& v) { return json::serialize(v); }
+inline std::string toJson(const json::value& v) { return json::serialize(v); }
 
 inline Error invalidRequest(std::string message) {
   return makeError(ErrorCode::kInvalidRequest, std::move(message));
@@ -152,11 +152,18 @@ inline std::string_view anthropicStopReason(std::string_view finish_reason) {
   return "end_turn";  // stop, content_filter, and anything unknown
 }
 
+/// Token counts come from the upstream: add them without overflowing.
+inline std::int64_t addCounts(std::int64_t a, std::int64_t b) {
+  return a > std::numeric_limits<std::int64_t>::max() - b ? std::numeric_limits<std::int64_t>::max()
+                                                          : a + b;
+}
+
 /// Anthropic counts cache reads and writes apart from input_tokens; OpenAI's prompt_tokens and
 /// Gatehouse's metering count every prompt token.
 inline std::int64_t anthropicPromptTokens(const json::object* usage) {
-  return tokenCount(usage, "input_tokens") + tokenCount(usage, "cache_creation_input_tokens") +
-         tokenCount(usage, "cache_read_input_tokens");
+  return addCounts(addCounts(tokenCount(usage, "input_tokens"),
+                             tokenCount(usage, "cache_creation_input_tokens")),
+                   tokenCount(usage, "cache_read_input_tokens"));
 }
 
 /// Replaces invalid UTF-8 with U+FFFD so the text can go into a JSON string.

@@ -19,10 +19,13 @@ Error sqliteError(sqlite3* db, std::string_view what) {
 Statement::Statement(Statement&& other) noexcept
     : db_(other.db_), statement_(std::exchange(other.statement_, nullptr)) {}
 
-Statement::~Statement() { sqlite3_finalize(statement_); }
+Statement::~Statement() {
+  sqlite3_finalize(statement_);
+}
 
 Statement& Statement::bind(int index, std::string_view text) {
-  sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()),
+                    SQLITE_TRANSIENT);
   return *this;
 }
 
@@ -67,7 +70,9 @@ void Statement::reset() {
   sqlite3_clear_bindings(statement_);
 }
 
-std::int64_t Statement::columnInt(int column) const { return sqlite3_column_int64(statement_, column); }
+std::int64_t Statement::columnInt(int column) const {
+  return sqlite3_column_int64(statement_, column);
+}
 
 std::string Statement::columnText(int column) const {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement_, column));
@@ -94,8 +99,8 @@ std::unique_ptr<Database> Database::open(const std::string& path) {
   std::unique_ptr<Database> db(new Database(raw));
   // Writers from other processes (the CLI) wait instead of failing.
   sqlite3_busy_timeout(raw, 5000);
-  for (std::string_view pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
-                                  "PRAGMA foreign_keys=ON"}) {
+  for (std::string_view pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"}) {
     if (auto r = db->exec(pragma); !r) {
       throw std::runtime_error(r.error().message);
     }
@@ -104,7 +109,9 @@ std::unique_ptr<Database> Database::open(const std::string& path) {
   return db;
 }
 
-Database::~Database() { sqlite3_close_v2(db_); }
+Database::~Database() {
+  sqlite3_close_v2(db_);
+}
 
 Result<Statement> Database::prepare(std::string_view sql) {
   sqlite3_stmt* statement = nullptr;
@@ -126,9 +133,15 @@ Result<void> Database::exec(std::string_view sql) {
   return {};
 }
 
-Result<void> Database::begin() { return exec("BEGIN IMMEDIATE"); }
-Result<void> Database::commit() { return exec("COMMIT"); }
-Result<void> Database::rollback() { return exec("ROLLBACK"); }
+Result<void> Database::begin() {
+  return exec("BEGIN IMMEDIATE");
+}
+Result<void> Database::commit() {
+  return exec("COMMIT");
+}
+Result<void> Database::rollback() {
+  return exec("ROLLBACK");
+}
 
 int Database::schemaVersion() {
   auto statement = prepare("PRAGMA user_version");
@@ -171,6 +184,8 @@ void Database::migrate() {
   }
 }
 
-std::string databasePath(const std::string& data_dir) { return data_dir + "/gatehouse.db"; }
+std::string databasePath(const std::string& data_dir) {
+  return data_dir + "/gatehouse.db";
+}
 
 }  // namespace gatehouse::store

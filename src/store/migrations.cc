@@ -45,6 +45,8 @@ constexpr std::array<std::string_view, 1> kMigrations = {kV1};
 
 }  // namespace
 
-std::span<const std::string_view> migrations() { return kMigrations; }
+std::span<const std::string_view> migrations() {
+  return kMigrations;
+}
 
 }  // namespace gatehouse::store

@@ -14,15 +14,15 @@ INSERT INTO usage_records (request_id, created_at, key_id, endpoint, model, prov
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14))sql";
 
 constexpr std::array<std::string_view, 14> kColumns = {
-    "request_id", "created_at", "key_id",         "endpoint",      "model",
-    "provider",   "deployment", "upstream_model", "stream",        "input_tokens",
-    "output_tokens", "latency_ms", "status",      "error_type"};
+    "request_id",    "created_at", "key_id",         "endpoint",  "model",
+    "provider",      "deployment", "upstream_model", "stream",    "input_tokens",
+    "output_tokens", "latency_ms", "status",         "error_type"};
 
 // RFC 4180 quoting when a field needs it; a leading =,+,-,@ is prefixed with ' so a
 // spreadsheet does not evaluate a model name as a formula.
 void appendCsvField(std::string& out, std::string_view value) {
-  const bool formula = !value.empty() && (value[0] == '=' || value[0] == '+' ||
-                                          value[0] == '-' || value[0] == '@');
+  const bool formula =
+      !value.empty() && (value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@');
   const bool quote = formula || value.find_first_of(",\"\r\n") != std::string_view::npos;
   if (!quote) {
     out += value;
@@ -49,7 +49,9 @@ UsageRecorder::UsageRecorder(std::unique_ptr<store::Database> db, std::size_t ba
   writer_ = std::thread([this] { run(); });
 }
 
-UsageRecorder::~UsageRecorder() { stop(); }
+UsageRecorder::~UsageRecorder() {
+  stop();
+}
 
 void UsageRecorder::record(UsageRecord record) {
   bool wake = false;

@@ -97,7 +97,7 @@ test('messages (stream) -> OpenAI upstream: documented event sequence and a fina
   const m = marker('msgstream');
   const stream = ctx.an().messages.stream({ model: 'gpt-test', max_tokens: 100, messages: [{ role: 'user', content: `Stream ${m}` }] });
   const events = [];
-  for await (const event of stream) events.push(event);
+  for await (const event of stream) events.push(structuredClone(event)); // the SDK mutates message_start.message as it accumulates
   const final = await stream.finalMessage();
 
   assertEventOrder(events);
@@ -135,10 +135,12 @@ test('messages with tools (non-stream) -> OpenAI upstream: tools translated, too
   assert.deepEqual(toolUses[0].input, TOOL_ARGUMENTS);
 
   const upstream = upstreamRequestFor(ctx.openai, m);
-  assert.deepEqual(upstream.body.tools, [{
-    type: 'function',
-    function: { name: WEATHER_TOOL.name, description: WEATHER_TOOL.description, parameters: WEATHER_TOOL.input_schema },
-  }]);
+  assert.equal(upstream.body.tools?.length, 1, `one tool upstream: ${JSON.stringify(upstream.body.tools)}`);
+  const [tool] = upstream.body.tools;
+  assert.equal(tool.type, 'function');
+  assert.equal(tool.function.name, WEATHER_TOOL.name);
+  assert.equal(tool.function.description, WEATHER_TOOL.description);
+  assert.deepEqual(tool.function.parameters, WEATHER_TOOL.input_schema);
 });
 
 test('messages with tools (stream) -> OpenAI upstream: tool_use block start, input_json_delta, finalMessage input', async () => {
@@ -147,7 +149,7 @@ test('messages with tools (stream) -> OpenAI upstream: tool_use block start, inp
     model: 'gpt-tools', max_tokens: 100, tools: [WEATHER_TOOL], messages: [{ role: 'user', content: `Weather? ${m}` }],
   });
   const events = [];
-  for await (const event of stream) events.push(event);
+  for await (const event of stream) events.push(structuredClone(event)); // the SDK mutates message_start.message as it accumulates
   const final = await stream.finalMessage();
 
   assertEventOrder(events);
@@ -212,11 +214,23 @@ test('messages -> Anthropic upstream (same dialect): request and stream pass thr
   const m2 = marker('passthroughstream');
   const stream = ctx.an().messages.stream({ ...params, messages: [{ role: 'user', content: `Hi ${m2}` }] });
   const events = [];
-  for await (const event of stream) events.push(event);
+  for await (const event of stream) events.push(structuredClone(event)); // the SDK mutates message_start.message as it accumulates
   const final = await stream.finalMessage();
   assertEventOrder(events);
   assert.equal(final.content[0].text, ANTHROPIC_REPLY);
   const upstream2 = upstreamRequestFor(ctx.anthropic, m2);
   assert.equal(final.usage.input_tokens, upstream2.reportedUsage.input_tokens);
   assert.equal(final.usage.output_tokens, upstream2.reportedUsage.output_tokens);
+});
+
+test('messages (stream) are relayed as the upstream produces them, not buffered to the end', async () => {
+  const started = Date.now();
+  const stream = ctx.an().messages.stream({ model: 'gpt-slow', max_tokens: 100, messages: [{ role: 'user', content: `Slow ${marker('slow')}` }] });
+  const arrivals = [];
+  for await (const event of stream) {
+    if (event.type === 'content_block_delta') arrivals.push(Date.now() - started);
+  }
+  assert.equal(arrivals.length, 10, 'ten text deltas');
+  assert.ok(arrivals[0] < 700, `first delta after ${arrivals[0]} ms; the upstream sent it after ~100 ms (arrivals: ${arrivals.join(',')})`);
+  assert.ok(arrivals.at(-1) - arrivals[0] >= 500, `deltas arrived within ${arrivals.at(-1) - arrivals[0]} ms of each other; upstream spread them over ~900 ms`);
 });

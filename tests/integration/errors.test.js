@@ -91,7 +91,7 @@ test('a body over max_body_bytes (Content-Length) -> 413, never forwarded', asyn
   assert.equal(r.status, 413, r.text.slice(0, 500));
   assertOpenAIError(r, 413);
   const a = await postMessages(JSON.stringify({ model: 'gpt-test', max_tokens: 5, messages: [{ role: 'user', content: `${m} ${'y'.repeat(MAX_BODY)}` }] }));
-  assertAnthropicError(a, 413);
+  assertAnthropicError(a, 413, 'request_too_large'); // the documented Anthropic type for 413
   assertNothingUpstream(m);
 });
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { useEnvironment } from './lib/harness.js';
-import { marker, rawRequest, sleep, waitForUsage } from './lib/gatehouse.js';
+import { deadline, marker, rawRequest, sleep, waitForUsage } from './lib/gatehouse.js';
 
 const CHUNKS = 20; // the double streams one every 100 ms: ~2 s
 const ctx = useEnvironment({
@@ -61,7 +61,7 @@ test('SIGTERM during a stream: the stream completes, new connections are refused
   assert.deepEqual(chunks.flatMap((c) => c.choices).map((ch) => ch.finish_reason).filter(Boolean), ['stop']);
   assert.ok(chunks.at(-1).usage, 'the usage chunk arrives too');
 
-  const exit = await Promise.race([ctx.gateway.exited, sleep(10000).then(() => null)]);
+  const exit = await Promise.race([ctx.gateway.exited, deadline(10000, null)]);
   assert.ok(exit, `gatehouse did not exit within 10 s of the stream's end (probe during drain: ${probe})`);
   assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null }, 'exit status 0');
   const [upstream] = ctx.openai.requestsContaining(m);

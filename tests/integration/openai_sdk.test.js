@@ -122,6 +122,20 @@ test('chat completion (stream without include_usage): no usage-only chunk reache
   assert.equal(chunks.filter((c) => c.usage).length, 0, 'no chunk carries usage');
 });
 
+test('streams are relayed as the upstream produces them, not buffered to the end', async () => {
+  const started = Date.now();
+  const stream = await ctx.oa().chat.completions.create({
+    model: 'gpt-slow', stream: true, messages: [{ role: 'user', content: `Slow ${marker('slow')}` }],
+  });
+  const arrivals = [];
+  for await (const chunk of stream) {
+    if (chunk.choices[0]?.delta?.content) arrivals.push(Date.now() - started);
+  }
+  assert.equal(arrivals.length, 10, 'ten content chunks');
+  assert.ok(arrivals[0] < 700, `first chunk after ${arrivals[0]} ms; the upstream sent it after ~100 ms (arrivals: ${arrivals.join(',')})`);
+  assert.ok(arrivals.at(-1) - arrivals[0] >= 500, `chunks arrived within ${arrivals.at(-1) - arrivals[0]} ms of each other; upstream spread them over ~900 ms`);
+});
+
 test('tool call (non-stream): tool_calls with parsed-equal arguments and finish_reason tool_calls', async () => {
   const m = marker('tool');
   const r = await ctx.oa().chat.completions.create({
@@ -219,4 +233,29 @@ test('models list: exactly the configured model names, no upstream names', async
     ids.push(model.id);
   }
   assert.deepEqual(ids.sort(), Object.keys(STANDARD_MODELS).sort());
+});
+
+test('concurrent requests: 24 at once (streams and not) each get their own complete answer', async () => {
+  const client = ctx.oa();
+  const jobs = Array.from({ length: 24 }, async (_, i) => {
+    const m = marker(`conc${i}`);
+    const messages = [{ role: 'user', content: `Request ${i} ${m}${' w'.repeat(i)}` }]; // distinct token counts
+    if (i % 2 === 0) {
+      const r = await client.chat.completions.create({ model: 'gpt-test', messages });
+      return { m, text: r.choices[0].message.content, prompt: r.usage.prompt_tokens };
+    }
+    const stream = await client.chat.completions.create({ model: 'gpt-test', messages, stream: true, stream_options: { include_usage: true } });
+    let text = '';
+    let prompt;
+    for await (const c of stream) {
+      text += c.choices[0]?.delta?.content ?? '';
+      if (c.usage) prompt = c.usage.prompt_tokens;
+    }
+    return { m, text, prompt };
+  });
+  for (const { m, text, prompt } of await Promise.all(jobs)) {
+    assert.equal(text, OPENAI_REPLY);
+    const upstream = upstreamRequestFor(m);
+    assert.equal(prompt, upstream.reportedUsage.input_tokens, 'each answer carries its own request\'s usage');
+  }
 });

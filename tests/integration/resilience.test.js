@@ -29,7 +29,10 @@ describe('routing with max_attempts = 2', () => {
       'fallback-cross': [{ provider: 'an', model: 'fail-500', weight: 10 }, { provider: 'oa', model: 'upstream-gpt', weight: 1 }],
       'limited-test': [{ provider: 'oa', model: 'rate-limited-a', weight: 2 }, { provider: 'oa', model: 'rate-limited-b', weight: 1 }],
       'all-fail': [{ provider: 'oa', model: 'fail-500' }],
+      'bad-request': [{ provider: 'oa', model: 'fail-400' }],
+      'bad-request-claude': [{ provider: 'an', model: 'fail-400' }],
       'slow-test': [{ provider: 'oa', model: 'slow-stream' }],
+      'broken-stream': [{ provider: 'oa', model: 'break-stream' }],
     },
   });
 
@@ -94,6 +97,54 @@ describe('routing with max_attempts = 2', () => {
     });
     assert.ok(a.status >= 500 && a.status <= 503, `status ${a.status}: ${a.text}`);
     assertAnthropicErrorBody(a);
+  });
+
+  test('an upstream 400 is not retried and reaches the caller in its own dialect', async () => {
+    const m = marker('bad');
+    const r = await rawRequest(`${ctx.url}/v1/chat/completions`, {
+      method: 'POST', headers: openaiHeaders(ctx.key.key), body: { model: 'bad-request', messages: [{ role: 'user', content: m }] },
+    });
+    assert.equal(r.status, 400, r.text);
+    assertOpenAIErrorBody(r);
+    assert.match(r.json.error.message, /double: fail-400/, 'the upstream message is relayed');
+    assert.deepEqual(modelsSeen(ctx.openai, m), ['fail-400'], 'a 400 is not retried');
+
+    const m2 = marker('bad');
+    const a = await rawRequest(`${ctx.url}/v1/messages`, {
+      method: 'POST', headers: anthropicHeaders(ctx.key.key),
+      body: { model: 'bad-request', max_tokens: 5, messages: [{ role: 'user', content: m2 }] },
+    });
+    assert.equal(a.status, 400, a.text);
+    assertAnthropicErrorBody(a);
+    assert.equal(a.json.error.type, 'invalid_request_error');
+    assert.match(a.json.error.message, /double: fail-400/);
+    assert.deepEqual(modelsSeen(ctx.openai, m2), ['fail-400']);
+
+    const m3 = marker('bad');
+    await assert.rejects(
+      ctx.oa().chat.completions.create({ model: 'bad-request-claude', max_tokens: 5, messages: [{ role: 'user', content: m3 }] }),
+      (e) => e.status === 400 && /double: fail-400/.test(e.message) && e.type === 'invalid_request_error',
+      'an Anthropic 400 reaches an OpenAI caller as an OpenAI BadRequestError');
+    assert.deepEqual(modelsSeen(ctx.anthropic, m3), ['fail-400']);
+  });
+
+  test('an upstream stream that dies midway ends in an error the caller\'s SDK raises, not a clean end', async () => {
+    const stream = await ctx.oa().chat.completions.create({
+      model: 'broken-stream', stream: true, messages: [{ role: 'user', content: marker('broken') }],
+    });
+    let text = '';
+    await assert.rejects((async () => {
+      for await (const c of stream) text += c.choices[0]?.delta?.content ?? '';
+    })(), (e) => e instanceof Error, 'the OpenAI SDK must see an error, not a normal end of stream');
+    assert.equal(text, 'Hello from', 'the chunks before the failure were relayed');
+
+    const events = [];
+    const an = ctx.an().messages.stream({ model: 'broken-stream', max_tokens: 20, messages: [{ role: 'user', content: marker('broken') }] });
+    await assert.rejects((async () => {
+      for await (const e of an) events.push(e.type);
+    })(), (e) => e instanceof Error, 'the Anthropic SDK must see an error event, not a normal end of stream');
+    assert.equal(events[0], 'message_start');
+    assert.ok(!events.includes('message_stop'), `no message_stop after a failure: ${events.join(',')}`);
   });
 
   test('caller disconnects mid-stream: the upstream socket is closed early and usage is still recorded', async () => {
@@ -179,6 +230,7 @@ describe('upstream that never answers (max_attempts = 1, timeout_ms = 1000)', ()
       { model: 'hang-claude', max_tokens: 10, messages: [{ role: 'user', content: m }] });
     assert.equal(r.status, 504, r.text);
     assertAnthropicErrorBody(r);
+    assert.equal(r.json.error.type, 'timeout_error', 'the documented Anthropic type for 504');
     assert.ok(elapsed >= TIMEOUT - 50 && elapsed <= TIMEOUT + 1000, `answered after ${elapsed} ms`);
     await assertUpstreamAbandoned(ctx.anthropic, m);
   });

@@ -10,7 +10,8 @@ namespace gatehouse::testing {
 class TempDir {
  public:
   TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "gatehouse-test-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "gatehouse-test-XXXXXX").string();
     path_ = ::mkdtemp(pattern.data());
   }
   ~TempDir() {

@@ -9,15 +9,15 @@ namespace gatehouse {
 /// What went wrong, in terms the request path can map to a status code and an error type in the
 /// caller's dialect. Kept small on purpose: every value must have an HTTP meaning.
 enum class ErrorCode {
-  kInvalidRequest,     ///< 400: malformed JSON, missing or ill-typed fields.
-  kUnauthorized,       ///< 401: no key, a bad key, a revoked or expired key.
-  kNotFound,           ///< 404: unknown model or route.
-  kPayloadTooLarge,    ///< 413: body over the configured limit.
-  kRateLimited,        ///< 429: an upstream or local limit was hit.
-  kUpstreamError,      ///< 502: the upstream failed, closed, or sent something unusable.
-  kUpstreamTimeout,    ///< 504: the upstream did not answer in time.
-  kUnavailable,        ///< 503: shutting down or not ready.
-  kInternal,           ///< 500: a bug or an environment failure (disk, database).
+  kInvalidRequest,   ///< 400: malformed JSON, missing or ill-typed fields.
+  kUnauthorized,     ///< 401: no key, a bad key, a revoked or expired key.
+  kNotFound,         ///< 404: unknown model or route.
+  kPayloadTooLarge,  ///< 413: body over the configured limit.
+  kRateLimited,      ///< 429: an upstream or local limit was hit.
+  kUpstreamError,    ///< 502: the upstream failed, closed, or sent something unusable.
+  kUpstreamTimeout,  ///< 504: the upstream did not answer in time.
+  kUnavailable,      ///< 503: shutting down or not ready.
+  kInternal,         ///< 500: a bug or an environment failure (disk, database).
 };
 
 struct Error {
@@ -30,7 +30,7 @@ struct Error {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
+  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit
   Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
 
   bool ok() const { return state_.index() == 0; }
@@ -67,6 +67,8 @@ class [[nodiscard]] Result<void> {
   bool ok_ = true;
 };
 
-inline Error makeError(ErrorCode code, std::string message) { return Error{code, std::move(message)}; }
+inline Error makeError(ErrorCode code, std::string message) {
+  return Error{code, std::move(message)};
+}
 
 }  // namespace gatehouse

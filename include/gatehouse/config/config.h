@@ -63,8 +63,8 @@ struct ModelConfig {
 };
 
 struct RoutingConfig {
-  std::uint32_t max_attempts = 2;        ///< Per deployment, before falling back to the next.
-  milliseconds retry_backoff{100};       ///< First backoff; doubles per retry, with jitter.
+  std::uint32_t max_attempts = 2;   ///< Per deployment, before falling back to the next.
+  milliseconds retry_backoff{100};  ///< First backoff; doubles per retry, with jitter.
   milliseconds max_retry_backoff{2'000};
 };
 

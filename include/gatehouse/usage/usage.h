@@ -29,7 +29,7 @@ struct UsageRecord {
   std::int64_t input_tokens = 0;
   std::int64_t output_tokens = 0;
   std::int64_t latency_ms = 0;
-  int status = 0;  ///< HTTP status the caller got; 499 when the caller went away.
+  int status = 0;          ///< HTTP status the caller got; 499 when the caller went away.
   std::string error_type;  ///< Empty on success.
 };
 

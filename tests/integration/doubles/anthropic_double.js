@@ -112,6 +112,9 @@ export async function startAnthropicDouble({ apiKey = 'sk-ant-upstream-double' }
     switch (behaviour.kind) {
       case 'fail-500':
         return sendJson(record, res, 500, anthropicError('api_error', 'Internal server error'));
+      case 'fail-400':
+        return sendJson(record, res, 400, anthropicError('invalid_request_error',
+          'messages.0.content: prompt is too long (double: fail-400)'));
       case 'overloaded':
         return sendJson(record, res, 529, anthropicError('overloaded_error', 'Overloaded'));
       case 'rate-limited':

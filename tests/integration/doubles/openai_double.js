@@ -124,6 +124,10 @@ export async function startOpenAIDouble({ apiKey = 'sk-upstream-openai-double' }
       case 'fail-500':
         return sendJson(record, res, 500, openaiError(
           'The server had an error while processing your request. Sorry about that!', 'server_error'));
+      case 'fail-400':
+        return sendJson(record, res, 400, openaiError(
+          "Invalid 'messages[0].content': string too long (double: fail-400).", 'invalid_request_error',
+          { param: 'messages[0].content', code: 'string_above_max_length' }));
       case 'overloaded':
         return sendJson(record, res, 503, openaiError(
           'The engine is currently overloaded, please try again later.', 'server_error'));
@@ -176,6 +180,7 @@ export async function startOpenAIDouble({ apiKey = 'sk-upstream-openai-double' }
     // Streaming: data-only SSE, every chunk a chat.completion.chunk; usage: null on every chunk
     // and a final choices: [] chunk with usage when stream_options.include_usage is set.
     const includeUsage = !!(body.stream_options && body.stream_options.include_usage);
+    record.usageSent = includeUsage; // a stream only reports usage when asked to
     startSse(record, res, { 'x-request-id': `req_dbl${record.seq}` });
     record.chunksSent = 0;
     record.streamCompleted = false;
@@ -202,6 +207,13 @@ export async function startOpenAIDouble({ apiKey = 'sk-upstream-openai-double' }
       send([choice({}, 'tool_calls')]);
     } else {
       send([choice({ role: 'assistant', content: '', refusal: null })]);
+      if (behaviour.kind === 'break-stream') {
+        send([choice({ content: pieces[0] })]);
+        send([choice({ content: pieces[1] })]);
+        await sleep(50);
+        res.destroy(); // the upstream dies mid-stream: no finish_reason, no [DONE]
+        return undefined;
+      }
       for (const piece of pieces) {
         if (behaviour.kind === 'slow-stream') {
           await sleep(behaviour.intervalMs);

@@ -168,21 +168,25 @@ export function fragments(text, parts) {
 /**
  * Behaviour scripted by the requested model name. Model names the doubles understand:
  *   fail-500            -> HTTP 500 error in the provider's dialect
+ *   fail-400            -> HTTP 400 invalid_request_error (a caller mistake: not retryable)
  *   overloaded          -> 503 (OpenAI) / 529 (Anthropic)
  *   rate-limited[-*]    -> 429 with retry-after and rate-limit headers
  *   hang[-*]            -> accepts the request and never answers
  *   slow-stream[-N]     -> N text chunks (default 100), one every 100 ms (stream only)
  *   tool-call[-*]       -> a tool call answer
+ *   break-stream        -> (stream only) two text chunks, then the connection is destroyed
  *   anything else       -> a plain text answer
  */
 export function behaviourFor(model) {
   if (typeof model !== 'string') return { kind: 'text' };
   if (model === 'fail-500') return { kind: 'fail-500' };
+  if (model === 'fail-400') return { kind: 'fail-400' };
   if (model === 'overloaded') return { kind: 'overloaded' };
   if (model.startsWith('rate-limited')) return { kind: 'rate-limited' };
   if (model.startsWith('hang')) return { kind: 'hang' };
   const slow = /^slow-stream(?:-(\d+))?$/.exec(model);
   if (slow) return { kind: 'slow-stream', chunks: slow[1] ? Number(slow[1]) : 100, intervalMs: 100 };
   if (model.startsWith('tool-call')) return { kind: 'tool-call' };
+  if (model === 'break-stream') return { kind: 'break-stream' };
   return { kind: 'text' };
 }

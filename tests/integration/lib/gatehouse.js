@@ -16,6 +16,9 @@ export const GATEHOUSE_BIN =
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Like sleep, but does not keep the process alive (for the losing side of a Promise.race). */
+export const deadline = (ms, value) => new Promise((resolve) => setTimeout(() => resolve(value), ms).unref());
+
 export function assertBinaryExists() {
   if (!fs.existsSync(GATEHOUSE_BIN)) {
     throw new Error(
@@ -186,8 +189,7 @@ export async function startGateway({ config, dataDir, dir, env = {}, startTimeou
       if (!stopped) {
         stopped = (async () => {
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-          const timer = sleep(timeoutMs).then(() => 'timeout');
-          const result = await Promise.race([exited, timer]);
+          const result = await Promise.race([exited, deadline(timeoutMs, 'timeout')]);
           if (result === 'timeout') {
             child.kill('SIGKILL');
             await exited;
@@ -253,14 +255,14 @@ export function parseJsonl(text) {
 
 /** Polls the jsonl export until every id in requestIds has a record (bounded wait). */
 export async function waitForUsage(dataDir, requestIds, { timeoutMs = 5000 } = {}) {
-  const deadline = Date.now() + timeoutMs;
+  const until = Date.now() + timeoutMs;
   let records = [];
   for (;;) {
     records = parseJsonl(await exportUsage(dataDir, 'jsonl'));
     const seen = new Set(records.map((r) => r.request_id));
     const missing = requestIds.filter((id) => !seen.has(id));
     if (missing.length === 0) return records;
-    if (Date.now() > deadline) {
+    if (Date.now() > until) {
       throw new Error(`usage export has no record for ${missing.join(', ')} after ${timeoutMs} ms ` +
         `(it has ${records.length} records: ${records.map((r) => r.request_id).join(', ')})`);
     }

@@ -19,6 +19,8 @@ export const STANDARD_MODELS = {
   'embed-test': [{ provider: 'oa', model: 'upstream-embed' }],
   'claude-test': [{ provider: 'an', model: 'upstream-claude' }],
   'claude-tools': [{ provider: 'an', model: 'tool-call' }],
+  // 10 chunks, one every 100 ms: for checking that streams are relayed as they are produced.
+  'gpt-slow': [{ provider: 'oa', model: 'slow-stream-10', timeout_ms: 5000 }],
 };
 
 export function openaiClient(baseUrl, apiKey, options = {}) {
@@ -77,9 +79,11 @@ export async function stopEnvironment(ctx) {
  */
 export function useEnvironment(options) {
   const ctx = {};
-  before(async () => {
-    await startEnvironment(options, ctx); // fills ctx as it goes, so after() can clean up a partial start
-  });
+  let starting;
+  // ctx.ready() starts the environment once; another before() hook in the file may await it.
+  // startEnvironment fills ctx as it goes, so after() can clean up a partial start.
+  ctx.ready = () => (starting ??= startEnvironment(options, ctx));
+  before(() => ctx.ready());
   after(async () => {
     await stopEnvironment(ctx);
   });

@@ -25,7 +25,8 @@ TEST(SecretString, CannotBeStreamedOrCopied) {
 TEST(JsonEscape, EscapesControlCharactersAndRepairsInvalidUtf8) {
   std::string out;
   appendJsonEscaped(out, "a\"b\\c\n\t\x01 \xc3\xa9 \xff \xed\xa0\x80");
-  EXPECT_EQ(out, "a\\\"b\\\\c\\n\\t\\u0001 \xc3\xa9 \xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(out,
+            "a\\\"b\\\\c\\n\\t\\u0001 \xc3\xa9 \xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
 TEST(Clock, FormatsRfc3339Utc) {

@@ -85,7 +85,8 @@ TEST_F(ConfigTest, RejectsTyposUnknownProvidersAndBadValues) {
 name = "m"
   [[models.deployments]]
   provider = "missing"
-)")), ConfigError);
+)")),
+               ConfigError);
   EXPECT_THROW(loadConfig(write("[[providers]]\nname = \"x\"\ntype = \"bard\"\n")), ConfigError);
   EXPECT_THROW(loadConfig(write("[[providers]]\nname = \"x\"\ntype = \"openai-compatible\"\n")),
                ConfigError);

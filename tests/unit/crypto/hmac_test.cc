@@ -2,8 +2,8 @@
 
 #include <gatehouse/crypto/encoding.h>
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 #include <fstream>
 #include <sstream>

@@ -1,0 +1,96 @@
+// Per-request costs Gatehouse adds: key verification, SSE parsing and stream translation.
+
+#include <gatehouse/auth/key_store.h>
+#include <gatehouse/providers/sse.h>
+#include <gatehouse/providers/translate.h>
+
+#include "mocks/fixed_random.h"
+#include "mocks/temp_dir.h"
+
+#include <benchmark/benchmark.h>
+#include <boost/json/parse.hpp>
+
+namespace gatehouse {
+namespace {
+
+// A streamed OpenAI answer of `chunks` content deltas plus the usage chunk and [DONE].
+std::string openaiStream(int chunks) {
+  std::string out;
+  for (int i = 0; i < chunks; ++i) {
+    out += R"(data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m",)"
+           R"("choices":[{"index":0,"delta":{"content":"token "},"finish_reason":null}]})"
+           "\n\n";
+  }
+  out += R"(data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m",)"
+         R"("choices":[],"usage":{"prompt_tokens":10,"completion_tokens":20,"total_tokens":30}})"
+         "\n\ndata: [DONE]\n\n";
+  return out;
+}
+
+void BM_VerifyCallerKey(benchmark::State& state) {
+  testing::TempDir dir;
+  testing::FixedRandom random;
+  SecretString pepper("benchmark-pepper");
+  auto db = store::Database::open(store::databasePath(dir.path()));
+  auth::KeyRepository repository(*db);
+  const auto generated = auth::generateCallerKey(random, pepper);
+  (void)repository.create("bench", generated, 0);
+  auth::KeyVerifier verifier(store::Database::open(store::databasePath(dir.path())),
+                             SecretString("benchmark-pepper"));
+  (void)verifier.refresh();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(verifier.verify(generated.key.reveal()));
+  }
+}
+BENCHMARK(BM_VerifyCallerKey);
+
+void BM_SseParse(benchmark::State& state) {
+  const std::string stream = openaiStream(static_cast<int>(state.range(0)));
+  std::vector<providers::SseEvent> events;
+  for (auto _ : state) {
+    providers::SseParser parser(1 << 20);
+    events.clear();
+    benchmark::DoNotOptimize(parser.feed(stream, events));
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * stream.size()));
+}
+BENCHMARK(BM_SseParse)->Arg(10)->Arg(200);
+
+void BM_StreamTranslate(benchmark::State& state, providers::Dialect caller) {
+  const std::string stream = openaiStream(200);
+  providers::SseParser parser(1 << 20);
+  std::vector<providers::SseEvent> events;
+  (void)parser.feed(stream, events);
+  std::string out;
+  for (auto _ : state) {
+    auto translator =
+        providers::makeStreamTranslator(providers::Dialect::kOpenAI, caller, {"m", false, 1, ""});
+    out.clear();
+    for (const auto& event : events) {
+      (void)translator->onEvent(event, out);
+    }
+    translator->finish(out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * stream.size()));
+}
+BENCHMARK_CAPTURE(BM_StreamTranslate, openai_passthrough, providers::Dialect::kOpenAI);
+BENCHMARK_CAPTURE(BM_StreamTranslate, openai_to_anthropic, providers::Dialect::kAnthropic);
+
+void BM_TranslateRequestToAnthropic(benchmark::State& state) {
+  const auto request = boost::json::parse(R"({"model":"m","stream":true,"max_tokens":256,
+    "messages":[{"role":"system","content":"You are terse."},
+                {"role":"user","content":"What is the capital of France?"}],
+    "tools":[{"type":"function","function":{"name":"lookup","description":"d",
+              "parameters":{"type":"object","properties":{"q":{"type":"string"}}}}}]})")
+                           .as_object();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(providers::anthropicRequestFromOpenAI(request, {"claude", 4096}));
+  }
+}
+BENCHMARK(BM_TranslateRequestToAnthropic);
+
+}  // namespace
+}  // namespace gatehouse
+
+BENCHMARK_MAIN();

@@ -1,0 +1,226 @@
+#include <gatehouse/providers/sse.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace gatehouse::providers {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+MATCHER_P2(IsEvent, name, data, "") { return arg.event == name && arg.data == data; }
+
+std::vector<SseEvent> parseWhole(std::string_view bytes, std::size_t limit = 1 << 20) {
+  SseParser parser(limit);
+  std::vector<SseEvent> out;
+  EXPECT_TRUE(parser.feed(bytes, out));
+  return out;
+}
+
+// Every way of cutting `bytes` in two gives the events of one whole feed.
+void expectSplitInvariant(std::string_view bytes) {
+  const std::vector<SseEvent> whole = parseWhole(bytes);
+  for (std::size_t cut = 0; cut <= bytes.size(); ++cut) {
+    SseParser parser(1 << 20);
+    std::vector<SseEvent> out;
+    ASSERT_TRUE(parser.feed(bytes.substr(0, cut), out));
+    ASSERT_TRUE(parser.feed(bytes.substr(cut), out));
+    ASSERT_EQ(out.size(), whole.size()) << "cut at " << cut;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      EXPECT_EQ(out[i].event, whole[i].event) << "cut at " << cut;
+      EXPECT_EQ(out[i].data, whole[i].data) << "cut at " << cut;
+    }
+  }
+  // And one byte at a time.
+  SseParser parser(1 << 20);
+  std::vector<SseEvent> out;
+  for (char c : bytes) {
+    ASSERT_TRUE(parser.feed(std::string_view(&c, 1), out));
+  }
+  ASSERT_EQ(out.size(), whole.size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    EXPECT_EQ(out[i].event, whole[i].event);
+    EXPECT_EQ(out[i].data, whole[i].data);
+  }
+}
+
+TEST(SseParserTest, DataOnlyEventsAsOpenAISendsThem) {
+  EXPECT_THAT(parseWhole("data: {\"a\":1}\n\ndata: [DONE]\n\n"),
+              ElementsAre(IsEvent("", "{\"a\":1}"), IsEvent("", "[DONE]")));
+}
+
+TEST(SseParserTest, NamedEventsAsAnthropicSendsThem) {
+  EXPECT_THAT(parseWhole("event: message_stop\ndata: {\"type\": \"message_stop\"}\n\n"),
+              ElementsAre(IsEvent("message_stop", "{\"type\": \"message_stop\"}")));
+}
+
+TEST(SseParserTest, SpecExampleJoinsDataLinesWithNewlines) {
+  // https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
+  EXPECT_THAT(parseWhole("data: YHOO\ndata: +2\ndata: 10\n\n"),
+              ElementsAre(IsEvent("", "YHOO\n+2\n10")));
+}
+
+TEST(SseParserTest, SpecExampleEmptyDataAndUnterminatedEvent) {
+  // "data" alone dispatches an empty string; two bare "data" lines give "\n"; the last event
+  // has no blank line after it and is never dispatched.
+  EXPECT_THAT(parseWhole("data\n\ndata\ndata\n\ndata:"),
+              ElementsAre(IsEvent("", ""), IsEvent("", "\n")));
+}
+
+TEST(SseParserTest, SpecExampleOneLeadingSpaceIsStripped) {
+  EXPECT_THAT(parseWhole("data:test\n\ndata: test\n\ndata:  two\n\n"),
+              ElementsAre(IsEvent("", "test"), IsEvent("", "test"), IsEvent("", " two")));
+}
+
+TEST(SseParserTest, CommentsAndUnknownFieldsAreIgnored) {
+  EXPECT_THAT(parseWhole(": keep-alive\n\nid: 7\nretry: 1000\nfoo: bar\ndata: x\n: mid\n\n"),
+              ElementsAre(IsEvent("", "x")));
+}
+
+TEST(SseParserTest, BlankLinesWithoutDataDispatchNothingAndForgetTheEventName) {
+  EXPECT_THAT(parseWhole("\n\n\nevent: ping\n\ndata: after\n\n"),
+              ElementsAre(IsEvent("", "after")));
+}
+
+TEST(SseParserTest, EventNameDoesNotLeakIntoTheNextEvent) {
+  EXPECT_THAT(parseWhole("event: a\ndata: 1\n\ndata: 2\n\n"),
+              ElementsAre(IsEvent("a", "1"), IsEvent("", "2")));
+}
+
+TEST(SseParserTest, LastEventFieldWins) {
+  EXPECT_THAT(parseWhole("event: a\nevent: b\ndata: 1\n\n"), ElementsAre(IsEvent("b", "1")));
+}
+
+TEST(SseParserTest, ValueKeepsLaterColons) {
+  EXPECT_THAT(parseWhole("data: {\"a\": \"b:c\"}\n\n"),
+              ElementsAre(IsEvent("", "{\"a\": \"b:c\"}")));
+}
+
+TEST(SseParserTest, CrLfAndCrLineEnds) {
+  EXPECT_THAT(parseWhole("event: a\r\ndata: 1\r\n\r\ndata: 2\r\rdata: 3\n\r\n"),
+              ElementsAre(IsEvent("a", "1"), IsEvent("", "2"), IsEvent("", "3")));
+}
+
+TEST(SseParserTest, CrAtTheEndOfOneFeedAndLfAtTheStartOfTheNextAreOneLineEnd) {
+  SseParser parser(1024);
+  std::vector<SseEvent> out;
+  ASSERT_TRUE(parser.feed("data: 1\r", out));
+  ASSERT_TRUE(parser.feed("\ndata: 2\r", out));
+  EXPECT_THAT(out, IsEmpty());  // a CR LF split is not a blank line
+  ASSERT_TRUE(parser.feed("\n\r\n", out));
+  EXPECT_THAT(out, ElementsAre(IsEvent("", "1\n2")));
+}
+
+TEST(SseParserTest, LeadingByteOrderMarkIsDroppedOnlyAtTheStart) {
+  EXPECT_THAT(parseWhole("\xEF\xBB\xBF"
+                         "data: 1\n\n"),
+              ElementsAre(IsEvent("", "1")));
+  SseParser parser(1024);
+  std::vector<SseEvent> out;
+  ASSERT_TRUE(parser.feed("\xEF\xBB", out));
+  ASSERT_TRUE(parser.feed("\xBF"
+                          "data: 1\n\n\xEF\xBB\xBF"
+                          "data: 2\n\n",
+                          out));
+  // A second BOM is part of a field name ("\uFEFFdata"), which is unknown: ignored.
+  EXPECT_THAT(out, ElementsAre(IsEvent("", "1")));
+}
+
+TEST(SseParserTest, IncompleteEventIsHeldUntilItsBlankLine) {
+  SseParser parser(1024);
+  std::vector<SseEvent> out;
+  ASSERT_TRUE(parser.feed("data: par", out));
+  ASSERT_TRUE(parser.feed("tial\n", out));
+  EXPECT_THAT(out, IsEmpty());
+  ASSERT_TRUE(parser.feed("\n", out));
+  EXPECT_THAT(out, ElementsAre(IsEvent("", "partial")));
+}
+
+TEST(SseParserTest, EverySplitOfARealAnthropicStreamGivesTheSameEvents) {
+  expectSplitInvariant(
+      "event: message_start\r\n"
+      "data: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"content\":[]}}\r\n\r\n"
+      "event: ping\ndata: {\"type\": \"ping\"}\n\n"
+      ": comment\r"
+      "event: content_block_delta\r"
+      "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\","
+      "\"text\":\"Hi\"}}\r\r"
+      "data: line1\ndata:line2\n\n"
+      "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+}
+
+TEST(SseParserTest, EverySplitOfARealOpenAIStreamGivesTheSameEvents) {
+  expectSplitInvariant(
+      "data: {\"id\":\"chatcmpl-123\",\"object\":\"chat.completion.chunk\",\"created\":1694268190,"
+      "\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\","
+      "\"content\":\"\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n"
+      "data: {\"id\":\"chatcmpl-123\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello\"}}]}"
+      "\n\n"
+      "data: [DONE]\n\n");
+}
+
+TEST(SseParserTest, EventOverTheLimitFailsAndTheParserStaysFailed) {
+  SseParser parser(16);
+  std::vector<SseEvent> out;
+  EXPECT_TRUE(parser.feed("data: 0123456789\n\n", out));  // 16 bytes of line: at the limit
+  EXPECT_THAT(out, ElementsAre(IsEvent("", "0123456789")));
+  EXPECT_FALSE(parser.feed("data: 0123456789A\n\n", out));  // 17
+  EXPECT_FALSE(parser.feed("data: x\n\n", out));
+  EXPECT_EQ(out.size(), 1u);
+}
+
+TEST(SseParserTest, UnterminatedLineOverTheLimitFailsBeforeItEnds) {
+  SseParser parser(64);
+  std::vector<SseEvent> out;
+  const std::string chunk(40, 'a');
+  EXPECT_TRUE(parser.feed("data: " + chunk, out));
+  EXPECT_FALSE(parser.feed(chunk, out));  // no newline yet: still bounded
+}
+
+TEST(SseParserTest, ManyDataLinesCountTowardsTheLimit) {
+  SseParser parser(32);
+  std::vector<SseEvent> out;
+  EXPECT_FALSE(parser.feed("data: 0123456789\ndata: 0123456789\ndata: 0123456789\n", out));
+}
+
+TEST(SseParserTest, LongCommentLinesAreBoundedToo) {
+  SseParser parser(32);
+  std::vector<SseEvent> out;
+  EXPECT_FALSE(parser.feed(":" + std::string(100, 'c'), out));
+}
+
+TEST(AppendSseEventTest, WireFormat) {
+  std::string out;
+  appendSseEvent(out, "message_stop", "{\"type\":\"message_stop\"}");
+  appendSseEvent(out, "", "[DONE]");
+  EXPECT_EQ(out,
+            "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
+            "data: [DONE]\n\n");
+}
+
+TEST(AppendSseEventTest, MultiLineDataBecomesSeveralDataLinesAndRoundTrips) {
+  std::string out;
+  appendSseEvent(out, "e", "a\nb\r\nc\rd");
+  EXPECT_EQ(out, "event: e\ndata: a\ndata: b\ndata: c\ndata: d\n\n");
+  EXPECT_THAT(parseWhole(out), ElementsAre(IsEvent("e", "a\nb\nc\nd")));
+}
+
+TEST(AppendSseEventTest, EmptyDataStillMakesAnEvent) {
+  std::string out;
+  appendSseEvent(out, "", "");
+  EXPECT_EQ(out, "data: \n\n");
+  EXPECT_THAT(parseWhole(out), ElementsAre(IsEvent("", "")));
+}
+
+TEST(AppendSseEventTest, NewlineInAnEventNameCannotInjectFields) {
+  std::string out;
+  appendSseEvent(out, "a\ndata: injected", "x");
+  EXPECT_THAT(parseWhole(out), ElementsAre(IsEvent("a", "x")));
+}
+
+}  // namespace
+}  // namespace gatehouse::providers
