@@ -23,7 +23,9 @@ namespace gatehouse::providers::detail {
 
 namespace json = boost::json;
 
-inline std::string_view view(const json::string& s) { return {s.data(), s.size()}; }
+inline std::string_view view(const json::string& s) {
+  return {s.data(), s.size()};
+}
 
 inline const json::string* stringField(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);
@@ -88,9 +90,13 @@ inline std::int64_t tokenCount(const json::object* o, std::string_view key) {
   return n && *n > 0 ? *n : 0;
 }
 
-inline bool isNumber(const json::value& v) { return v.is_number(); }
+inline bool isNumber(const json::value& v) {
+  return v.is_number();
+}
 
-inline std::string toJson(const json::value& v) { return json::serialize(v); }
+inline std::string toJson(const json::value& v) {
+  return json::serialize(v);
+}
 
 inline Error invalidRequest(std::string message) {
   return makeError(ErrorCode::kInvalidRequest, std::move(message));

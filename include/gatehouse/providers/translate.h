@@ -16,7 +16,7 @@ namespace gatehouse::providers {
 
 /// Options that shape a translated request.
 struct RequestOptions {
-  std::string upstream_model;           ///< Replaces the caller's `model`.
+  std::string upstream_model;              ///< Replaces the caller's `model`.
   std::int64_t default_max_tokens = 4096;  ///< Anthropic requires max_tokens; used when absent.
 };
 
@@ -85,10 +85,10 @@ class StreamTranslator {
 };
 
 struct StreamOptions {
-  std::string model;            ///< The model name the caller sees in translated events.
-  bool include_usage = false;   ///< OpenAI callers: stream_options.include_usage was set.
-  std::int64_t created = 0;     ///< Unix seconds for `created` in chunks made from Anthropic events.
-  std::string json_schema_tool; ///< jsonSchemaToolName() of the original OpenAI request.
+  std::string model;           ///< The model name the caller sees in translated events.
+  bool include_usage = false;  ///< OpenAI callers: stream_options.include_usage was set.
+  std::int64_t created = 0;    ///< Unix seconds for `created` in chunks made from Anthropic events.
+  std::string json_schema_tool;  ///< jsonSchemaToolName() of the original OpenAI request.
 };
 
 std::unique_ptr<StreamTranslator> makeStreamTranslator(Dialect upstream, Dialect caller,

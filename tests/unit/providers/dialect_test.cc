@@ -18,8 +18,9 @@ TEST(DialectTest, Names) {
 }
 
 TEST(ErrorBodyTest, OpenAIExactWireFormat) {
-  EXPECT_EQ(errorBody(Dialect::kOpenAI, 400, "Invalid 'messages': empty array."),
-            R"({"error":{"message":"Invalid 'messages': empty array.","type":"invalid_request_error","param":null,"code":null}})");
+  EXPECT_EQ(
+      errorBody(Dialect::kOpenAI, 400, "Invalid 'messages': empty array."),
+      R"({"error":{"message":"Invalid 'messages': empty array.","type":"invalid_request_error","param":null,"code":null}})");
 }
 
 TEST(ErrorBodyTest, AnthropicExactWireFormat) {
@@ -67,10 +68,18 @@ TEST(ErrorBodyTest, OpenAITypesAndCodesByStatus) {
 
 TEST(ErrorBodyTest, AnthropicDocumentedTypesByStatus) {
   const std::pair<int, const char*> kinds[] = {
-      {400, "invalid_request_error"}, {401, "authentication_error"}, {402, "billing_error"},
-      {403, "permission_error"},      {404, "not_found_error"},      {413, "request_too_large"},
-      {422, "invalid_request_error"}, {429, "rate_limit_error"},     {500, "api_error"},
-      {502, "api_error"},             {503, "overloaded_error"},     {504, "timeout_error"},
+      {400, "invalid_request_error"},
+      {401, "authentication_error"},
+      {402, "billing_error"},
+      {403, "permission_error"},
+      {404, "not_found_error"},
+      {413, "request_too_large"},
+      {422, "invalid_request_error"},
+      {429, "rate_limit_error"},
+      {500, "api_error"},
+      {502, "api_error"},
+      {503, "overloaded_error"},
+      {504, "timeout_error"},
       {529, "overloaded_error"},
   };
   for (const auto& [status, type] : kinds) {
@@ -102,26 +111,29 @@ TEST(StreamErrorEventTest, AnthropicIsAnErrorEvent) {
 }
 
 TEST(UpstreamErrorMessageTest, OpenAIBody) {
-  EXPECT_EQ(upstreamErrorMessage(
-                R"({"error":{"message":"Rate limit reached for requests","type":"requests","param":null,"code":"rate_limit_exceeded"}})",
-                429),
-            "Rate limit reached for requests");
+  EXPECT_EQ(
+      upstreamErrorMessage(
+          R"({"error":{"message":"Rate limit reached for requests","type":"requests","param":null,"code":"rate_limit_exceeded"}})",
+          429),
+      "Rate limit reached for requests");
 }
 
 TEST(UpstreamErrorMessageTest, AnthropicBody) {
-  EXPECT_EQ(upstreamErrorMessage(
-                R"({"type":"error","error":{"type":"not_found_error","message":"The requested resource could not be found."},"request_id":"req_011CSHoEeqs5C35K2UUqR7Fy"})",
-                404),
-            "The requested resource could not be found.");
+  EXPECT_EQ(
+      upstreamErrorMessage(
+          R"({"type":"error","error":{"type":"not_found_error","message":"The requested resource could not be found."},"request_id":"req_011CSHoEeqs5C35K2UUqR7Fy"})",
+          404),
+      "The requested resource could not be found.");
 }
 
 TEST(UpstreamErrorMessageTest, CompatibleServerShapes) {
   EXPECT_EQ(upstreamErrorMessage(R"({"error":"model 'llama3' not found"})", 404),
             "model 'llama3' not found");  // Ollama
-  EXPECT_EQ(upstreamErrorMessage(
-                R"({"object":"error","message":"max_tokens is too large","type":"BadRequestError","code":400})",
-                400),
-            "max_tokens is too large");  // vLLM
+  EXPECT_EQ(
+      upstreamErrorMessage(
+          R"({"object":"error","message":"max_tokens is too large","type":"BadRequestError","code":400})",
+          400),
+      "max_tokens is too large");  // vLLM
   EXPECT_EQ(upstreamErrorMessage(R"({"detail":"Not Found"})", 404), "Not Found");
 }
 

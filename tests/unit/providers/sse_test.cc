@@ -12,7 +12,9 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-MATCHER_P2(IsEvent, name, data, "") { return arg.event == name && arg.data == data; }
+MATCHER_P2(IsEvent, name, data, "") {
+  return arg.event == name && arg.data == data;
+}
 
 std::vector<SseEvent> parseWhole(std::string_view bytes, std::size_t limit = 1 << 20) {
   SseParser parser(limit);
@@ -122,10 +124,11 @@ TEST(SseParserTest, LeadingByteOrderMarkIsDroppedOnlyAtTheStart) {
   SseParser parser(1024);
   std::vector<SseEvent> out;
   ASSERT_TRUE(parser.feed("\xEF\xBB", out));
-  ASSERT_TRUE(parser.feed("\xBF"
-                          "data: 1\n\n\xEF\xBB\xBF"
-                          "data: 2\n\n",
-                          out));
+  ASSERT_TRUE(
+      parser.feed("\xBF"
+                  "data: 1\n\n\xEF\xBB\xBF"
+                  "data: 2\n\n",
+                  out));
   // A second BOM is part of a field name ("\uFEFFdata"), which is unknown: ignored.
   EXPECT_THAT(out, ElementsAre(IsEvent("", "1")));
 }
@@ -158,7 +161,8 @@ TEST(SseParserTest, EverySplitOfARealOpenAIStreamGivesTheSameEvents) {
       "data: {\"id\":\"chatcmpl-123\",\"object\":\"chat.completion.chunk\",\"created\":1694268190,"
       "\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\","
       "\"content\":\"\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n"
-      "data: {\"id\":\"chatcmpl-123\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello\"}}]}"
+      "data: "
+      "{\"id\":\"chatcmpl-123\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello\"}}]}"
       "\n\n"
       "data: [DONE]\n\n");
 }

@@ -11,13 +11,13 @@
 namespace gatehouse::providers {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using testing::D;
 using testing::decode;
 using testing::Done;
 using testing::E;
+using ::testing::ElementsAre;
 using testing::Event;
+using ::testing::HasSubstr;
 using testing::runStream;
 
 // ---------------------------------------------------------------------------------------------
@@ -28,11 +28,13 @@ using testing::runStream;
 constexpr std::string_view kOpenAITextStream =
     "data: {\"id\":\"chatcmpl-123\",\"object\":\"chat.completion.chunk\",\"created\":1694268190,"
     "\"model\":\"gpt-4o-mini\",\"system_fingerprint\":\"fp_44709d6fcb\",\"choices\":[{\"index\":0,"
-    "\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"logprobs\":null,\"finish_reason\":null}],"
+    "\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"logprobs\":null,\"finish_reason\":null}]"
+    ","
     "\"usage\":null}\n\n"
     "data: {\"id\":\"chatcmpl-123\",\"object\":\"chat.completion.chunk\",\"created\":1694268190,"
     "\"model\":\"gpt-4o-mini\",\"system_fingerprint\":\"fp_44709d6fcb\",\"choices\":[{\"index\":0,"
-    "\"delta\":{\"content\":\"Hello\"},\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}\n\n"
+    "\"delta\":{\"content\":\"Hello\"},\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}"
+    "\n\n"
     "data: {\"id\":\"chatcmpl-123\",\"object\":\"chat.completion.chunk\",\"created\":1694268190,"
     "\"model\":\"gpt-4o-mini\",\"system_fingerprint\":\"fp_44709d6fcb\",\"choices\":[{\"index\":0,"
     "\"delta\":{\"content\":\" there\"},\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}"
@@ -191,8 +193,8 @@ TEST(OpenAIPassthroughTest, DropsTheUsageChunkTheCallerDidNotAskFor) {
   const testing::Run run = runStream(*translator, kOpenAITextStream);
   ASSERT_FALSE(run.failed);
   std::string expected(kOpenAITextStream);
-  const std::size_t usage_chunk = expected.find("data: {\"id\":\"chatcmpl-123\"", expected.find(
-                                                    "\"finish_reason\":\"stop\""));
+  const std::size_t usage_chunk =
+      expected.find("data: {\"id\":\"chatcmpl-123\"", expected.find("\"finish_reason\":\"stop\""));
   const std::size_t done = expected.find("data: [DONE]");
   expected.erase(usage_chunk, done - usage_chunk);
   EXPECT_EQ(run.bytes, expected);
@@ -359,9 +361,10 @@ TEST(AnthropicToOpenAITest, ToolUseStreamFromTheDocsWithUsage) {
                 "null", true),
           chunk(id, R"({"tool_calls":[{"index":0,"function":{"arguments":"{\"location\":"}}]})",
                 "null", true),
-          chunk(id,
-                R"({"tool_calls":[{"index":0,"function":{"arguments":" \"San Francisco, CA\"}"}}]})",
-                "null", true),
+          chunk(
+              id,
+              R"({"tool_calls":[{"index":0,"function":{"arguments":" \"San Francisco, CA\"}"}}]})",
+              "null", true),
           chunk(id, "{}", R"("tool_calls")", true),
           D(R"({"id":"chatcmpl-014p7gG3wDgGV9EUtLvnow3U","object":"chat.completion.chunk",
                 "created":1700000000,"model":"caller-model","choices":[],
@@ -381,14 +384,17 @@ TEST(AnthropicToOpenAITest, ToolCallIndexCountsToolCallsOnly) {
       "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
       "{\"type\":\"thinking_delta\",\"thinking\":\"Let me solve this step by step\"}}\n\n"
       "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
-      "{\"type\":\"signature_delta\",\"signature\":\"EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl\"}}"
+      "{\"type\":\"signature_delta\",\"signature\":"
+      "\"EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl\"}}"
       "\n\n"
       "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
       "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":1,"
-      "\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_a\",\"name\":\"a\",\"input\":{}}}\n\n"
+      "\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_a\",\"name\":\"a\",\"input\":{}}}"
+      "\n\n"
       "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":1}\n\n"
       "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":2,"
-      "\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_b\",\"name\":\"b\",\"input\":{}}}\n\n"
+      "\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_b\",\"name\":\"b\",\"input\":{}}}"
+      "\n\n"
       "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":2,\"delta\":"
       "{\"type\":\"input_json_delta\",\"partial_json\":\"{}\"}}\n\n"
       "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":2}\n\n"
@@ -398,13 +404,14 @@ TEST(AnthropicToOpenAITest, ToolCallIndexCountsToolCallsOnly) {
   ASSERT_FALSE(run.failed) << run.error.message;
   EXPECT_THAT(
       decode(run.bytes),
-      ElementsAre(chunk("chatcmpl-2", R"({"role":"assistant","content":"","refusal":null})"),
-                  chunk("chatcmpl-2", R"({"tool_calls":[{"index":0,"id":"toolu_a",
+      ElementsAre(
+          chunk("chatcmpl-2", R"({"role":"assistant","content":"","refusal":null})"),
+          chunk("chatcmpl-2", R"({"tool_calls":[{"index":0,"id":"toolu_a",
                         "type":"function","function":{"name":"a","arguments":""}}]})"),
-                  chunk("chatcmpl-2", R"({"tool_calls":[{"index":1,"id":"toolu_b",
+          chunk("chatcmpl-2", R"({"tool_calls":[{"index":1,"id":"toolu_b",
                         "type":"function","function":{"name":"b","arguments":""}}]})"),
-                  chunk("chatcmpl-2", R"({"tool_calls":[{"index":1,"function":{"arguments":"{}"}}]})"),
-                  chunk("chatcmpl-2", "{}", R"("tool_calls")"), Done()));
+          chunk("chatcmpl-2", R"({"tool_calls":[{"index":1,"function":{"arguments":"{}"}}]})"),
+          chunk("chatcmpl-2", "{}", R"("tool_calls")"), Done()));
 }
 
 TEST(AnthropicToOpenAITest, StopReasonsMapToFinishReasons) {
@@ -418,7 +425,8 @@ TEST(AnthropicToOpenAITest, StopReasonsMapToFinishReasons) {
     auto translator = make(Dialect::kAnthropic, Dialect::kOpenAI);
     std::string out;
     ASSERT_TRUE(
-        translator->onEvent({"message_start", R"({"type":"message_start","message":{"id":"m"}})"}, out)
+        translator
+            ->onEvent({"message_start", R"({"type":"message_start","message":{"id":"m"}})"}, out)
             .ok());
     out.clear();
     ASSERT_TRUE(translator
@@ -426,8 +434,8 @@ TEST(AnthropicToOpenAITest, StopReasonsMapToFinishReasons) {
                                                     R"({"stop_reason":")" + stop_reason + "\"}}"},
                               out)
                     .ok());
-    EXPECT_THAT(decode(out), ElementsAre(chunk("chatcmpl-m", "{}",
-                                               std::string("\"") + finish_reason + "\"")))
+    EXPECT_THAT(decode(out),
+                ElementsAre(chunk("chatcmpl-m", "{}", std::string("\"") + finish_reason + "\"")))
         << stop_reason;
   }
 }
@@ -449,11 +457,12 @@ TEST(AnthropicToOpenAITest, JsonSchemaToolStreamsAsContent) {
       "\"tool_use\"},\"usage\":{\"output_tokens\":9}}\n\n"
       "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
   ASSERT_FALSE(run.failed) << run.error.message;
-  EXPECT_THAT(decode(run.bytes),
-              ElementsAre(chunk("chatcmpl-3", R"({"role":"assistant","content":"","refusal":null})"),
-                          chunk("chatcmpl-3", R"({"content":"{\"name\": "})"),
-                          chunk("chatcmpl-3", R"({"content":"\"Alice\"}"})"),
-                          chunk("chatcmpl-3", "{}", R"("stop")"), Done()));
+  EXPECT_THAT(
+      decode(run.bytes),
+      ElementsAre(chunk("chatcmpl-3", R"({"role":"assistant","content":"","refusal":null})"),
+                  chunk("chatcmpl-3", R"({"content":"{\"name\": "})"),
+                  chunk("chatcmpl-3", R"({"content":"\"Alice\"}"})"),
+                  chunk("chatcmpl-3", "{}", R"("stop")"), Done()));
 }
 
 TEST(AnthropicToOpenAITest, ErrorEventBecomesAnOpenAIErrorChunk) {
@@ -478,7 +487,8 @@ TEST(AnthropicToOpenAITest, FinishAfterATruncatedStreamEndsTheOpenAIStream) {
   EXPECT_FALSE(translator->sawEnd());
   const std::vector<Event> events = decode(run.bytes);
   ASSERT_EQ(events.size(), 6u);
-  EXPECT_EQ(events[3], chunk("chatcmpl-1nZdL29xx5MUA1yADyHTEsnR8uuvGzszyY", "{}", R"("stop")", true));
+  EXPECT_EQ(events[3],
+            chunk("chatcmpl-1nZdL29xx5MUA1yADyHTEsnR8uuvGzszyY", "{}", R"("stop")", true));
   EXPECT_EQ(events[4].data.at("usage"),
             testing::J(R"({"prompt_tokens":25,"completion_tokens":1,"total_tokens":26})"));
   EXPECT_EQ(events[5], Done());
@@ -543,22 +553,21 @@ TEST(OpenAIToAnthropicTest, TextStreamBecomesTheFullEventSequence) {
   ASSERT_FALSE(run.failed) << run.error.message;
   EXPECT_THAT(
       decode(run.bytes),
-      ElementsAre(
-          E("message_start", R"({"type":"message_start","message":{"id":"msg_123",
+      ElementsAre(E("message_start", R"({"type":"message_start","message":{"id":"msg_123",
             "type":"message","role":"assistant","model":"caller-model","content":[],
             "stop_reason":null,"stop_sequence":null,
             "usage":{"input_tokens":0,"output_tokens":0}}})"),
-          E("ping", R"({"type":"ping"})"),
-          E("content_block_start", R"({"type":"content_block_start","index":0,
+                  E("ping", R"({"type":"ping"})"),
+                  E("content_block_start", R"({"type":"content_block_start","index":0,
             "content_block":{"type":"text","text":""}})"),
-          E("content_block_delta", R"({"type":"content_block_delta","index":0,
+                  E("content_block_delta", R"({"type":"content_block_delta","index":0,
             "delta":{"type":"text_delta","text":"Hello"}})"),
-          E("content_block_delta", R"({"type":"content_block_delta","index":0,
+                  E("content_block_delta", R"({"type":"content_block_delta","index":0,
             "delta":{"type":"text_delta","text":" there"}})"),
-          E("content_block_stop", R"({"type":"content_block_stop","index":0})"),
-          E("message_delta", R"({"type":"message_delta","delta":{"stop_reason":"end_turn",
+                  E("content_block_stop", R"({"type":"content_block_stop","index":0})"),
+                  E("message_delta", R"({"type":"message_delta","delta":{"stop_reason":"end_turn",
             "stop_sequence":null},"usage":{"input_tokens":9,"output_tokens":12}})"),
-          E("message_stop", R"({"type":"message_stop"})")));
+                  E("message_stop", R"({"type":"message_stop"})")));
   EXPECT_TRUE(translator->sawEnd());
   EXPECT_EQ(translator->usage().input_tokens, 9);
   EXPECT_EQ(translator->usage().output_tokens, 12);
@@ -609,13 +618,16 @@ TEST(OpenAIToAnthropicTest, TextThenParallelToolCallsGetIncreasingBlockIndexes) 
       *translator,
       "data: {\"id\":\"chatcmpl-p\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\","
       "\"content\":\"Checking both.\"}}]}\n\n"
-      "data: {\"id\":\"chatcmpl-p\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":"
+      "data: "
+      "{\"id\":\"chatcmpl-p\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":"
       "0,\"id\":\"call_a\",\"type\":\"function\",\"function\":{\"name\":\"weather\","
       "\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}}]}}]}\n\n"
-      "data: {\"id\":\"chatcmpl-p\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":"
+      "data: "
+      "{\"id\":\"chatcmpl-p\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":"
       "1,\"id\":\"call_b\",\"type\":\"function\",\"function\":{\"name\":\"weather\","
       "\"arguments\":\"\"}}]}}]}\n\n"
-      "data: {\"id\":\"chatcmpl-p\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":"
+      "data: "
+      "{\"id\":\"chatcmpl-p\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":"
       "1,\"function\":{\"arguments\":\"{\\\"city\\\":\\\"Rome\\\"}\"}}]},"
       "\"finish_reason\":\"tool_calls\"}]}\n\n"
       "data: [DONE]\n\n");
@@ -624,34 +636,33 @@ TEST(OpenAIToAnthropicTest, TextThenParallelToolCallsGetIncreasingBlockIndexes) 
   ASSERT_GE(events.size(), 2u);
   EXPECT_THAT(
       std::vector<Event>(events.begin() + 2, events.end()),
-      ElementsAre(
-          E("content_block_start", R"({"type":"content_block_start","index":0,
+      ElementsAre(E("content_block_start", R"({"type":"content_block_start","index":0,
             "content_block":{"type":"text","text":""}})"),
-          E("content_block_delta", R"({"type":"content_block_delta","index":0,
+                  E("content_block_delta", R"({"type":"content_block_delta","index":0,
             "delta":{"type":"text_delta","text":"Checking both."}})"),
-          E("content_block_stop", R"({"type":"content_block_stop","index":0})"),
-          E("content_block_start", R"({"type":"content_block_start","index":1,
+                  E("content_block_stop", R"({"type":"content_block_stop","index":0})"),
+                  E("content_block_start", R"({"type":"content_block_start","index":1,
             "content_block":{"type":"tool_use","id":"call_a","name":"weather","input":{}}})"),
-          E("content_block_delta", R"({"type":"content_block_delta","index":1,
+                  E("content_block_delta", R"({"type":"content_block_delta","index":1,
             "delta":{"type":"input_json_delta","partial_json":"{\"city\":\"Paris\"}"}})"),
-          E("content_block_stop", R"({"type":"content_block_stop","index":1})"),
-          E("content_block_start", R"({"type":"content_block_start","index":2,
+                  E("content_block_stop", R"({"type":"content_block_stop","index":1})"),
+                  E("content_block_start", R"({"type":"content_block_start","index":2,
             "content_block":{"type":"tool_use","id":"call_b","name":"weather","input":{}}})"),
-          E("content_block_delta", R"({"type":"content_block_delta","index":2,
+                  E("content_block_delta", R"({"type":"content_block_delta","index":2,
             "delta":{"type":"input_json_delta","partial_json":"{\"city\":\"Rome\"}"}})"),
-          E("content_block_stop", R"({"type":"content_block_stop","index":2})"),
-          E("message_delta", R"({"type":"message_delta","delta":{"stop_reason":"tool_use",
+                  E("content_block_stop", R"({"type":"content_block_stop","index":2})"),
+                  E("message_delta", R"({"type":"message_delta","delta":{"stop_reason":"tool_use",
             "stop_sequence":null},"usage":{"output_tokens":0}})"),
-          E("message_stop", R"({"type":"message_stop"})")));
+                  E("message_stop", R"({"type":"message_stop"})")));
   EXPECT_FALSE(translator->usage().reported);
 }
 
 TEST(OpenAIToAnthropicTest, FinishReasonLengthIsMaxTokens) {
   auto translator = make(Dialect::kOpenAI, Dialect::kAnthropic);
-  const testing::Run run = runStream(
-      *translator,
-      "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},"
-      "\"finish_reason\":\"length\"}]}\n\ndata: [DONE]\n\n");
+  const testing::Run run =
+      runStream(*translator,
+                "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},"
+                "\"finish_reason\":\"length\"}]}\n\ndata: [DONE]\n\n");
   ASSERT_FALSE(run.failed);
   const std::vector<Event> events = decode(run.bytes);
   ASSERT_EQ(events.size(), 7u);

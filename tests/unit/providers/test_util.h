@@ -41,21 +41,25 @@ struct Event {
   std::string event;
   boost::json::value data;
 
-  bool operator==(const Event& other) const {
-    return event == other.event && data == other.data;
-  }
+  bool operator==(const Event& other) const { return event == other.event && data == other.data; }
 };
 
 inline void PrintTo(const Event& e, std::ostream* os) {
   *os << "{event: \"" << e.event << "\", data: " << boost::json::serialize(e.data) << "}";
 }
 
-inline Event E(std::string_view event, std::string_view json) { return {std::string(event), J(json)}; }
+inline Event E(std::string_view event, std::string_view json) {
+  return {std::string(event), J(json)};
+}
 
 /// A data-only event, as OpenAI sends them.
-inline Event D(std::string_view json) { return E("", json); }
+inline Event D(std::string_view json) {
+  return E("", json);
+}
 
-inline Event Done() { return {"", boost::json::string("[DONE]")}; }
+inline Event Done() {
+  return {"", boost::json::string("[DONE]")};
+}
 
 /// Decodes SSE bytes (which must end on an event boundary) into events.
 inline std::vector<Event> decode(std::string_view bytes) {
@@ -76,9 +80,9 @@ inline std::vector<Event> decode(std::string_view bytes) {
 
 /// Upstream SSE bytes through a translator, event by event; stops at the first error.
 struct Run {
-  std::string bytes;      ///< What the caller receives.
-  bool failed = false;    ///< An onEvent returned an Error.
-  Error error;            ///< That Error.
+  std::string bytes;    ///< What the caller receives.
+  bool failed = false;  ///< An onEvent returned an Error.
+  Error error;          ///< That Error.
 };
 
 inline Run runStream(StreamTranslator& translator, std::string_view upstream, bool finish = true) {

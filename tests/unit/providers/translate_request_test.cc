@@ -310,8 +310,9 @@ TEST(AnthropicRequestFromOpenAITest, RejectsMalformedRequestsPrecisely) {
       {R"({"messages":null})", "Missing required parameter: 'messages'."},
       {R"({"messages":{}})", "Invalid type for 'messages': expected an array, but got an object"},
       {R"({"messages":[]})", "Invalid 'messages': empty array."},
-      {R"({"messages":["hi"]})", "Invalid type for 'messages[0]': expected an object, but got a "
-                                 "string instead."},
+      {R"({"messages":["hi"]})",
+       "Invalid type for 'messages[0]': expected an object, but got a "
+       "string instead."},
       {R"({"messages":[{"content":"hi"}]})", "Missing required parameter: 'messages[0].role'."},
       {R"({"messages":[{"role":7,"content":"hi"}]})", "Invalid type for 'messages[0].role'"},
       {R"({"messages":[{"role":"robot","content":"hi"}]})",
@@ -319,8 +320,7 @@ TEST(AnthropicRequestFromOpenAITest, RejectsMalformedRequestsPrecisely) {
       {R"({"messages":[{"role":"function","name":"f","content":"x"}]})",
        "deprecated function role"},
       {R"({"messages":[{"role":"user"}]})", "Missing required parameter: 'messages[0].content'."},
-      {R"({"messages":[{"role":"user","content":5}]})",
-       "Invalid type for 'messages[0].content'"},
+      {R"({"messages":[{"role":"user","content":5}]})", "Invalid type for 'messages[0].content'"},
       {R"({"messages":[{"role":"user","content":[{"type":"input_audio"}]}]})",
        "Invalid value: 'input_audio' for 'messages[0].content[0].type'"},
       {R"({"messages":[{"role":"user","content":[{"type":"text"}]}]})",
@@ -356,8 +356,7 @@ TEST(AnthropicRequestFromOpenAITest, RejectsMalformedRequestsPrecisely) {
        "Invalid type for 'temperature'"},
       {R"({"messages":[{"role":"user","content":"hi"}],"stream":"yes"})",
        "Invalid type for 'stream'"},
-      {R"({"messages":[{"role":"user","content":"hi"}],"stop":[1]})",
-       "Invalid type for 'stop[0]'"},
+      {R"({"messages":[{"role":"user","content":"hi"}],"stop":[1]})", "Invalid type for 'stop[0]'"},
       {R"({"messages":[{"role":"user","content":"hi"}],"tools":{}})", "Invalid type for 'tools'"},
       {R"({"messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function"}]})",
        "Missing required parameter: 'tools[0].function'."},
@@ -507,7 +506,8 @@ TEST(OpenAIRequestFromAnthropicTest, ToolChoiceMapping) {
   };
   for (const auto& [anthropic, openai] : cases) {
     const boost::json::object out = toOpenAI(
-        std::string(R"({"model":"c","max_tokens":10,"messages":[{"role":"user","content":"Hi"}],)") +
+        std::string(
+            R"({"model":"c","max_tokens":10,"messages":[{"role":"user","content":"Hi"}],)") +
         R"("tools":[{"name":"get_weather","input_schema":{"type":"object"}}],"tool_choice":)" +
         anthropic + "}");
     EXPECT_EQ(out.at("tool_choice"), J(openai)) << anthropic;
@@ -525,14 +525,17 @@ TEST(OpenAIRequestFromAnthropicTest, NoStreamOptionsWhenNotStreaming) {
 TEST(OpenAIRequestFromAnthropicTest, RejectsMalformedRequestsLikeAnthropicDoes) {
   const Rejection cases[] = {
       {R"({"max_tokens":10,"messages":[{"role":"user","content":"Hi"}]})", "model: Field required"},
-      {R"({"model":"c","messages":[{"role":"user","content":"Hi"}]})", "max_tokens: Field required"},
+      {R"({"model":"c","messages":[{"role":"user","content":"Hi"}]})",
+       "max_tokens: Field required"},
       {R"({"model":"c","max_tokens":0,"messages":[{"role":"user","content":"Hi"}]})",
        "max_tokens: Input should be a valid integer greater than or equal to 1"},
       {R"({"model":"c","max_tokens":"9","messages":[{"role":"user","content":"Hi"}]})",
        "max_tokens: Input should be a valid integer"},
       {R"({"model":"c","max_tokens":10})", "messages: Field required"},
-      {R"({"model":"c","max_tokens":10,"messages":"Hi"})", "messages: Input should be a valid list"},
-      {R"({"model":"c","max_tokens":10,"messages":[]})", "messages: at least one message is required"},
+      {R"({"model":"c","max_tokens":10,"messages":"Hi"})",
+       "messages: Input should be a valid list"},
+      {R"({"model":"c","max_tokens":10,"messages":[]})",
+       "messages: at least one message is required"},
       {R"({"model":"c","max_tokens":10,"messages":[{"role":"system","content":"Hi"}]})",
        "messages.0.role: Input should be 'user' or 'assistant'. The Messages API accepts a "
        "top-level `system` parameter"},

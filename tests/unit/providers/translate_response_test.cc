@@ -92,8 +92,8 @@ TEST(OpenAIResponseFromAnthropicTest, OnlyToolCallsMeansNullContent) {
 
 TEST(OpenAIResponseFromAnthropicTest, StopReasonMapping) {
   const std::pair<const char*, const char*> cases[] = {
-      {"end_turn", "stop"},         {"stop_sequence", "stop"}, {"max_tokens", "length"},
-      {"tool_use", "tool_calls"},   {"pause_turn", "stop"},    {"refusal", "content_filter"},
+      {"end_turn", "stop"},       {"stop_sequence", "stop"}, {"max_tokens", "length"},
+      {"tool_use", "tool_calls"}, {"pause_turn", "stop"},    {"refusal", "content_filter"},
   };
   for (const auto& [anthropic, openai] : cases) {
     boost::json::object message = O(kAnthropicMessage);
@@ -191,11 +191,8 @@ TEST(AnthropicResponseFromOpenAITest, ToolCallsFromTheOpenAIGuide) {
 
 TEST(AnthropicResponseFromOpenAITest, FinishReasonMapping) {
   const std::pair<const char*, const char*> cases[] = {
-      {"stop", "end_turn"},
-      {"length", "max_tokens"},
-      {"tool_calls", "tool_use"},
-      {"function_call", "tool_use"},
-      {"content_filter", "end_turn"},
+      {"stop", "end_turn"},          {"length", "max_tokens"},       {"tool_calls", "tool_use"},
+      {"function_call", "tool_use"}, {"content_filter", "end_turn"},
   };
   for (const auto& [openai, anthropic] : cases) {
     boost::json::object completion = O(kOpenAICompletion);
