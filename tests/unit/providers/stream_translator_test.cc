@@ -243,6 +243,20 @@ TEST(OpenAIPassthroughTest, FinishAddsDoneWhenTheUpstreamClosedWithoutIt) {
   EXPECT_FALSE(translator->usage().reported);
 }
 
+TEST(OpenAIPassthroughTest, MetersGroqUsageUnderXGroq) {
+  auto translator = make(Dialect::kOpenAI, Dialect::kOpenAI);
+  const testing::Run run =
+      runStream(*translator,
+                "data: {\"id\":\"chatcmpl-g\",\"choices\":[{\"index\":0,\"delta\":{},"
+                "\"finish_reason\":\"stop\"}],\"x_groq\":{\"id\":\"req_01\",\"usage\":"
+                "{\"prompt_tokens\":24,\"completion_tokens\":377,\"total_tokens\":401}}}\n\n"
+                "data: [DONE]\n\n");
+  ASSERT_FALSE(run.failed);
+  EXPECT_TRUE(translator->usage().reported);
+  EXPECT_EQ(translator->usage().input_tokens, 24);
+  EXPECT_EQ(translator->usage().output_tokens, 377);
+}
+
 TEST(OpenAIPassthroughTest, NothingAfterDone) {
   auto translator = make(Dialect::kOpenAI, Dialect::kOpenAI);
   const testing::Run run = runStream(*translator, "data: [DONE]\n\ndata: {\"choices\":[]}\n\n");
@@ -302,6 +316,21 @@ TEST(AnthropicPassthroughTest, FinishClosesATruncatedStream) {
                             {"stop_reason":"end_turn","stop_sequence":null},
                             "usage":{"input_tokens":25,"output_tokens":1}})"),
                           E("message_stop", R"({"type":"message_stop"})")));
+}
+
+TEST(AnthropicPassthroughTest, FinishAfterMessageDeltaAddsOnlyMessageStop) {
+  auto translator = make(Dialect::kAnthropic, Dialect::kAnthropic);
+  const std::string head(
+      kAnthropicTextStream.substr(0, kAnthropicTextStream.find("event: message_stop")));
+  const testing::Run run = runStream(*translator, head);
+  ASSERT_FALSE(run.failed);
+  EXPECT_EQ(run.bytes, head + "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+}
+
+TEST(AnthropicPassthroughTest, FinishBeforeMessageStartAddsNothing) {
+  auto translator = make(Dialect::kAnthropic, Dialect::kAnthropic);
+  const testing::Run run = runStream(*translator, "event: ping\ndata: {\"type\": \"ping\"}\n\n");
+  EXPECT_EQ(run.bytes, "event: ping\ndata: {\"type\": \"ping\"}\n\n");
 }
 
 TEST(AnthropicPassthroughTest, MalformedEventIsAnUpstreamError) {
