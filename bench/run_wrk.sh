@@ -239,7 +239,8 @@ parse_result() { # FILE
 
 MESSAGES='"messages":[{"role":"system","content":"You are a helpful assistant. Answer briefly."},{"role":"user","content":"Tell me one surprising fact about octopuses, in two sentences."}],"temperature":0.7,"max_tokens":256'
 CHAT_BODY="{\"model\":\"bench\",$MESSAGES}"
-STREAM_BODY="{\"model\":\"bench-stream\",\"stream\":true,$MESSAGES}"
+# The streamed body asks for the usage chunk (stream_options.include_usage), as the double sends it.
+STREAM_BODY="{\"model\":\"bench-stream\",\"stream\":true,\"stream_options\":{\"include_usage\":true},$MESSAGES}"
 
 # --- start the servers ---------------------------------------------------------------------
 

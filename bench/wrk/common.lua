@@ -23,7 +23,7 @@ local function request_body(stream)
   local model = stream and "bench-stream" or "bench"
   local body = '{"model":"' .. model .. '",'
   if stream then
-    body = body .. '"stream":true,'
+    body = body .. '"stream":true,"stream_options":{"include_usage":true},'
   end
   return body
     .. '"messages":[{"role":"system","content":"You are a helpful assistant. Answer briefly."},'

@@ -379,7 +379,15 @@ Task<void> GatewayHandler::relayStream(http::ClientResponse response, http::Resp
     }
     if (piece->empty()) {
       out.clear();
-      translator->finish(out);
+      if (translator->sawEnd()) {
+        translator->finish(out);
+      } else {
+        // Cut off before its terminal event: say so rather than end as if complete.
+        status = 502;
+        error_type = errorTypeFor(502);
+        out = providers::streamErrorEvent(call.caller, 502,
+                                          "The upstream provider's stream ended early.");
+      }
       client_present = co_await writer.writeChunk(out);
       break;
     }
@@ -388,8 +396,14 @@ Task<void> GatewayHandler::relayStream(http::ClientResponse response, http::Resp
     const bool parsed = parser.feed(*piece, events);
     bool upstream_error = !parsed;
     for (const auto& event : events) {
+      const std::size_t before = out.size();
       if (auto r = translator->onEvent(event, out); !r) {
         upstream_error = true;
+        if (out.size() == before) {
+          // Not a relayed upstream error event but one the translator could not read.
+          out += providers::streamErrorEvent(call.caller, 502,
+                                             "The upstream provider sent a malformed event.");
+        }
         break;
       }
     }

@@ -51,6 +51,9 @@ bool isIpLiteral(const std::string& host) {
 class Connection {
  public:
   Connection(tcp::socket socket, net::ssl::context* tls) {
+    // Beast sizes each socket read by the buffer's free capacity (512 bytes at least); a small
+    // buffer would cut every response into many reads.
+    buffer.reserve(kReadChunk);
     if (tls) {
       tls_.emplace(beast::tcp_stream(std::move(socket)), *tls);
     } else {

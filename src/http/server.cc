@@ -40,6 +40,7 @@ namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 constexpr auto kAsTuple = net::as_tuple(net::use_awaitable);
+constexpr std::size_t kReadBufferBytes = 16 * 1024;
 
 beast::tcp_stream& lowest(beast::tcp_stream& stream) {
   return stream;
@@ -183,6 +184,7 @@ class Session final : public SessionBase, public ResponseWriter {
         options_(worker.server().options_),
         stream_(std::move(stream)),
         remote_(std::move(remote)) {
+    buffer_.reserve(kReadBufferBytes);  // Beast reads at most the free capacity at a time.
     registration_ = worker_.enroll(this);
   }
   ~Session() override { worker_.withdraw(registration_); }
@@ -271,7 +273,7 @@ Task<bool> Session<Stream>::serveOne() {
   if (buffer_.size() == 0) {
     idle_ = true;
     tcp_stream.expires_after(options_.idle_timeout);
-    auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), kAsTuple);
+    auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kReadBufferBytes), kAsTuple);
     idle_ = false;
     if (ec || n == 0) {
       co_return false;

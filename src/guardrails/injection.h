@@ -1,0 +1,26 @@
+#pragma once
+
+// The prompt-injection / jailbreak detector: phrase-level signals matched by the same pattern
+// database as the PII and secret triggers (one pass), plus a few byte-level features computed
+// on the side (invisible Unicode tag characters, gibberish suffixes), combined into one score.
+
+#include <gatehouse/guardrails/types.h>
+
+#include "guardrails/pattern_db.h"
+
+#include <bitset>
+#include <string_view>
+#include <vector>
+
+namespace gatehouse::guardrails::detail {
+
+inline constexpr std::size_t kMaxInjectionSignals = 256;
+using SignalSet = std::bitset<kMaxInjectionSignals>;
+
+/// The signal patterns, with ids made by makePatternId(TriggerKind::kInjection, index).
+std::vector<PatternSpec> injectionPatterns();
+
+/// Combines the signals that fired on `text` into a verdict.
+InjectionVerdict scoreInjection(std::string_view text, const SignalSet& fired, double threshold);
+
+}  // namespace gatehouse::guardrails::detail
