@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -33,9 +34,10 @@ struct ParsedBody {
 };
 
 // Parses and checks what every completion-style request needs before it can be routed.
-Result<ParsedBody> parseRequestBody(std::string_view body) {
+// `storage` is the request's arena: every node of the parse lives until the request ends.
+Result<ParsedBody> parseRequestBody(std::string_view body, json::storage_ptr storage) {
   boost::system::error_code ec;
-  json::value value = json::parse(body, ec);
+  json::value value = json::parse(body, ec, std::move(storage));
   if (ec) {
     return makeError(ErrorCode::kInvalidRequest,
                      "We could not parse the JSON body of your request. (Expected a JSON object.)");
@@ -97,9 +99,10 @@ int statusFor(ErrorCode code) {
   return 500;
 }
 
-// The request body for one deployment, in its provider's dialect.
-Result<std::string> upstreamBody(const json::object& body, Dialect caller,
-                                 const Deployment& deployment, std::int64_t default_max_tokens) {
+// The request body for one deployment, in its provider's dialect. Same-dialect bodies are
+// edited in place (no copy of the caller's messages); every deployment overwrites what it sets.
+Result<std::string> upstreamBody(json::object& body, Dialect caller, const Deployment& deployment,
+                                 std::int64_t default_max_tokens) {
   const Dialect upstream = deployment.provider->dialect;
   if (caller != upstream) {
     providers::RequestOptions options{deployment.upstream_model, default_max_tokens};
@@ -111,17 +114,16 @@ Result<std::string> upstreamBody(const json::object& body, Dialect caller,
     }
     return json::serialize(*translated);
   }
-  json::object copy = body;
-  copy["model"] = deployment.upstream_model;
-  if (upstream == Dialect::kOpenAI && wantsStream(copy)) {
+  body["model"] = deployment.upstream_model;
+  if (upstream == Dialect::kOpenAI && wantsStream(body)) {
     // Always meter streamed usage; the chunk is dropped again if the caller did not ask for it.
-    json::value& options = copy["stream_options"];
+    json::value& options = body["stream_options"];
     if (!options.is_object()) {
-      options = json::object();
+      options = json::object(body.storage());
     }
     options.as_object()["include_usage"] = true;
   }
-  return json::serialize(copy);
+  return json::serialize(body);
 }
 
 std::vector<http::Header> relayHeaders(const http::ClientResponse& response) {
@@ -246,13 +248,14 @@ Task<void> GatewayHandler::failUpstream(http::ResponseWriter& writer, Call& call
 
 Task<void> GatewayHandler::serveCompletion(const http::Request& request,
                                            http::ResponseWriter& writer, Call& call) {
-  auto parsed = parseRequestBody(request.body());
+  json::monotonic_resource arena;
+  auto parsed = parseRequestBody(request.body(), &arena);
   if (!parsed) {
     co_await fail(writer, call, 400, parsed.error().message);
     co_return;
   }
   call.record.model = parsed->model;
-  const json::object& body = parsed->object;
+  json::object& body = parsed->object;
   if (call.caller == Dialect::kOpenAI) {
     const json::value* messages = body.if_contains("messages");
     if (!messages || !messages->is_array() || messages->as_array().empty()) {
@@ -261,6 +264,7 @@ Task<void> GatewayHandler::serveCompletion(const http::Request& request,
     }
   }
   const bool stream = wantsStream(body);
+  const bool include_usage = wantsUsageChunk(body);  // Before upstreamBody() edits the body.
   call.record.stream = stream;
   if (call.caller == Dialect::kOpenAI) {
     call.json_schema_tool = providers::jsonSchemaToolName(body);
@@ -288,8 +292,7 @@ Task<void> GatewayHandler::serveCompletion(const http::Request& request,
                                              *upstream, call, failure);
     if (response) {
       if (stream) {
-        co_await relayStream(std::move(*response), writer, *deployment, wantsUsageChunk(body),
-                             call);
+        co_await relayStream(std::move(*response), writer, *deployment, include_usage, call);
       } else {
         co_await relayWhole(std::move(*response), writer, *deployment, call);
       }
@@ -311,7 +314,8 @@ Task<void> GatewayHandler::relayWhole(http::ClientResponse response, http::Respo
     co_return;
   }
   boost::system::error_code ec;
-  json::value parsed = json::parse(*body, ec);
+  json::monotonic_resource arena;
+  json::value parsed = json::parse(*body, ec, &arena);
   if (ec || !parsed.is_object()) {
     log::warn("upstream_invalid_json",
               {{"request_id", call.record.request_id}, {"deployment", deployment.label}});
@@ -436,7 +440,8 @@ Task<void> GatewayHandler::relayStream(http::ClientResponse response, http::Resp
 
 Task<void> GatewayHandler::serveEmbeddings(const http::Request& request,
                                            http::ResponseWriter& writer, Call& call) {
-  auto parsed = parseRequestBody(request.body());
+  json::monotonic_resource arena;
+  auto parsed = parseRequestBody(request.body(), &arena);
   if (!parsed) {
     co_await fail(writer, call, 400, parsed.error().message);
     co_return;
@@ -461,7 +466,7 @@ Task<void> GatewayHandler::serveEmbeddings(const http::Request& request,
       continue;
     }
     any_embeddings = true;
-    json::object upstream = parsed->object;
+    json::object& upstream = parsed->object;
     upstream["model"] = deployment->upstream_model;
     call.record.provider = deployment->provider->name;
     call.record.deployment = deployment->label;

@@ -32,6 +32,9 @@ struct Candidate {
   Priority priority;
   Severity severity;
   std::int32_t custom_index = -1;  ///< For custom rules: index into the policy's rules.
+  /// Not a finding: a look-alike that failed validation (an IBAN with a bad checksum) and
+  /// keeps weaker detectors (phones) from reading its digits as something else.
+  bool suppressor = false;
 };
 
 /// Pattern-id layout: the trigger kind in the high 16 bits, an index in the low 16.

@@ -206,6 +206,9 @@ void detectIban(std::string_view text, std::size_t start, std::vector<Candidate>
     return;  // longer than the country's IBAN: a different identifier
   }
   if (!ibanChecksumValid(compact)) {
+    // A mistyped IBAN is still not a phone number.
+    addCandidate(out, EntityType::kIban, start, end, "iban-bad-checksum", Priority::kChecksummed);
+    out.back().suppressor = true;
     return;
   }
   addCandidate(out, EntityType::kIban, start, end, "iban-mod97", Priority::kChecksummed);
@@ -327,8 +330,32 @@ bool attachedRight(std::string_view text, std::size_t end) {
   return false;
 }
 
+// Whole-word, case-insensitive search for any of `words` in `haystack`.
+bool containsWordCi(std::string_view haystack, std::initializer_list<std::string_view> words) {
+  for (std::string_view word : words) {
+    for (std::size_t from = 0; from + word.size() <= haystack.size();) {
+      std::size_t i = from;
+      std::size_t k = 0;
+      while (k < word.size() && toLower(haystack[i + k]) == word[k]) {
+        ++k;
+      }
+      if (k == word.size()) {
+        const bool left_ok = i == 0 || !isAlpha(static_cast<unsigned char>(haystack[i - 1]));
+        const std::size_t after = i + word.size();
+        const bool right_ok =
+            after >= haystack.size() || !isAlpha(static_cast<unsigned char>(haystack[after]));
+        if (left_ok && right_ok) {
+          return true;
+        }
+      }
+      ++from;
+    }
+  }
+  return false;
+}
+
 // Words that make a dotted quad a version, a clause or an OID rather than an address.
-bool versionContext(std::string_view text, std::size_t start) {
+bool versionContext(std::string_view text, std::size_t start, std::size_t end) {
   if (start > 0) {
     const char c = text[start - 1];
     if (c == 'v' || c == 'V') {
@@ -346,11 +373,28 @@ bool versionContext(std::string_view text, std::size_t start) {
       return !address_label;
     }
   }
+  // Right before the number: "build 1.2.3.4", "release 10.0.0.1", "tag 2.0.1.7".
+  const std::string_view near = lineBefore(text, start, 16);
+  if (containsWordCi(near, {"build", "release", "tag", "rev", "revision", "patch", "kernel",
+                            "ver", "version", "v"})) {
+    return true;
+  }
   const std::string_view before = lineBefore(text, start, 48);
-  return containsAnyCi(before, {"version", "ver.", "release", "build", "clause", "section",
-                                "§", "article", "chapter", "paragraph", "dll", "firmware",
-                                "semver", "oid", "tag ", "package", "library", "sdk", "upgrade",
-                                "downgrade", "patch", "kernel"});
+  if (containsWordCi(before, {"version", "versions", "clause", "section", "article", "chapter",
+                              "paragraph", "dll", "exe", "firmware", "semver", "oid", "sdk",
+                              "package", "assembly", "fileversion", "productversion"}) ||
+      before.find("\xc2\xa7") != std::string_view::npos) {
+    return true;
+  }
+  // OIDs start with arc 0, 1 or 2 and come with SNMP words.
+  if (text[start] <= '2' && (start + 1 < text.size() && text[start + 1] == '.')) {
+    const std::size_t to = std::min(text.size(), end + 60);
+    const std::string_view around = text.substr(start > 60 ? start - 60 : 0, to - (start > 60 ? start - 60 : 0));
+    if (containsWordCi(around, {"snmp", "snmpget", "snmpwalk", "walk", "mib", "oid", "oids"})) {
+      return true;
+    }
+  }
+  return false;
 }
 
 bool ssnContext(std::string_view text, std::size_t start, std::size_t window) {
@@ -465,7 +509,7 @@ std::size_t tryIpv4(std::string_view text, const std::array<Group, kMaxGroups>& 
                             static_cast<unsigned char>(text[end]) >= 0x80)) {
     return chain;
   }
-  if (versionContext(text, start)) {
+  if (versionContext(text, start, end)) {
     return chain;
   }
   addCandidate(out, EntityType::kIpAddress, start, end, "ipv4", Priority::kChecksummed);
@@ -598,7 +642,14 @@ std::size_t tryPhone(std::string_view text, const std::array<Group, kMaxGroups>&
     return 0;
   }
   const bool plus = g[i].plus;
-  if (attachedLeft(text, g[i].start)) {
+  // After "+CC " the rest of the run is that number's national part, not a phone of its own.
+  if (i > 0 && g[0].plus) {
+    return 0;
+  }
+  // "tel:+1 ...", "TEL;TYPE=cell:(702) ...": a label colon does not attach.
+  const std::size_t lead = g[i].start;
+  if (attachedLeft(text, lead) &&
+      !(lead >= 1 && text[lead - 1] == ':' && (lead < 2 || text[lead - 2] != ':'))) {
     return 0;
   }
   const char first = text[g[i].dstart];

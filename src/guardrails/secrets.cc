@@ -275,10 +275,6 @@ bool runCheck(Check check, std::string_view prefix, std::string_view body) {
   return false;
 }
 
-bool isSeparatorBefore(std::string_view text, std::size_t pos) {
-  return pos == 0 || !isWord(static_cast<unsigned char>(text[pos - 1]));
-}
-
 void addCandidate(std::vector<Candidate>& out, EntityType type, std::size_t start,
                   std::size_t end, std::string_view rule, Priority priority, Severity severity) {
   out.push_back(Candidate{type, static_cast<std::uint32_t>(start), static_cast<std::uint32_t>(end),

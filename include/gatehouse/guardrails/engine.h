@@ -101,4 +101,8 @@ class Engine {
 /// custom rule's name.
 std::string_view detectorName(const Finding& finding);
 
+/// The placeholder label for a finding: detectorName upper-cased, other characters as '_'
+/// ("EMAIL", "PROJECT_CODENAMES").
+std::string placeholderLabel(const Finding& finding);
+
 }  // namespace gatehouse::guardrails

@@ -16,7 +16,7 @@ namespace gatehouse::guardrails {
 /// can still tell two different e-mail addresses apart.
 ///
 /// Pseudonymised values are kept (in memory, wiped on destruction) so the answer can be
-/// restored; redacted values are not kept at all, only a keyed hash to reuse their number.
+/// restored; redacted values are not kept at all, only a 64-bit hash to reuse their number.
 /// Not thread-safe: one per request.
 class Pseudonymizer {
  public:
@@ -47,7 +47,6 @@ class Pseudonymizer {
     std::string value;  // empty unless restorable
     bool restorable = false;
   };
-  std::uint64_t key_ = 0;  // per-instance key for the value hashes
   std::vector<Entry> entries_;
   std::unordered_map<std::uint64_t, std::size_t> by_value_;      // keyed hash -> entry
   std::unordered_map<std::string, std::size_t> by_placeholder_;  // placeholder -> entry
