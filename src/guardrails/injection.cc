@@ -91,12 +91,12 @@ constexpr Signal kSignals[] = {
                 GAP "\\binstead\\b",
      0.6},
     // Other languages.
-    {kOverride, "\\bignor[ae]\\b" GAP "\\b(istruzioni|instrucciones|instru[cç][õo]es|instructions)",
+    {kOverride, "\\bignor(a|e|ar)\\b" GAP "\\b(istruzioni|instrucciones|instru(c|ç)(õ|o)es|instructions)",
      0.8},
-    {kOverride, "\\besque[cç]a\\b" GAP "\\b(regras|instru[cç][õo]es|tudo)", 0.8},
+    {kOverride, "\\besque(c|ç)a\\b" GAP "\\b(regras|instru(c|ç)(õ|o)es|tudo)", 0.8},
     {kOverride, "\\b(olvida|olvide)\\b" GAP "\\b(instrucciones|reglas|todo)", 0.8},
-    {kOverride, "\\bignore[zr]?\\b" GAP "\\b(consignes|instructions)\\s+(pr[ée]c[ée]dentes|"
-                "ci-dessus|ant[ée]rieures)",
+    {kOverride, "\\bignore(z|r)?\\b" GAP "\\b(consignes|instructions)\\s+(pr(é|e)c(é|e)dentes|"
+                "ci-dessus|ant(é|e)rieures)",
      0.8},
     {kOverride, "\\b(ignoriere|vergiss)\\b" GAP "\\b(anweisungen|regeln|anordnungen)", 0.8},
     {kOverride, "\\bnegeer\\b" GAP "\\b(opdracht|instructies|regels)", 0.8},
@@ -250,7 +250,7 @@ constexpr Signal kSignals[] = {
                  "notify)\\s+(this\\s+|it\\s+)?(to\\s+)?(the\\s+)?user\\b",
      0.55},
     {kSmuggling, "\\bwithout\\s+(telling|informing|notifying|alerting)\\s+(the\\s+)?user\\b", 0.5},
-    {kSmuggling, "\\b(hidden|secret)\\s+(note|text|instruction|message)\\b|note\\s+cach[ée]e", 0.45},
+    {kSmuggling, "\\b(hidden|secret)\\s+(note|text|instruction|message)\\b|note\\s+cach(é|e)e", 0.45},
     {kSmuggling, "<!--[^>]{0,200}\\b(ignore|run|execute|assistant|ai|llm|agent|do\\s+not|"
                  "instead)\\b",
      0.6},
@@ -378,6 +378,14 @@ bool gibberishSuffix(std::string_view text) {
 }
 
 }  // namespace
+
+std::string_view injectionSignalPattern(std::size_t index) {
+  return index < kSignalCount ? kSignals[index].pattern : std::string_view();
+}
+
+double injectionSignalWeight(std::size_t index) {
+  return index < kSignalCount ? kSignals[index].weight : 0.0;
+}
 
 std::vector<PatternSpec> injectionPatterns() {
   std::vector<PatternSpec> specs;

@@ -20,6 +20,10 @@ using SignalSet = std::bitset<kMaxInjectionSignals>;
 /// The signal patterns, with ids made by makePatternId(TriggerKind::kInjection, index).
 std::vector<PatternSpec> injectionPatterns();
 
+/// The pattern and weight of signal `index` (for tuning tools and tests).
+std::string_view injectionSignalPattern(std::size_t index);
+double injectionSignalWeight(std::size_t index);
+
 /// Combines the signals that fired on `text` into a verdict.
 InjectionVerdict scoreInjection(std::string_view text, const SignalSet& fired, double threshold);
 
