@@ -300,7 +300,10 @@ Task<bool> Session<Stream>::serveOne() {
     co_return co_await reject(target, 413, "Request body is larger than the configured limit.");
   }
   if (header_ec == beast::error::timeout) {
-    co_return co_await reject(target, 408, "Timed out reading the request headers.");
+    // Beast has already closed the socket (a stream that timed out is unusable), so there is
+    // no 408 to send: the slow client is simply dropped.
+    log::warn("request_timeout", {{"remote", remote_}, {"phase", "headers"}});
+    co_return false;
   }
   if (header_ec) {
     if (header_ec != bhttp::error::end_of_stream && header_bytes > 0) {
@@ -327,7 +330,8 @@ Task<bool> Session<Stream>::serveOne() {
     co_return co_await reject(target, 413, "Request body is larger than the configured limit.");
   }
   if (body_ec == beast::error::timeout) {
-    co_return co_await reject(target, 408, "Timed out reading the request body.");
+    log::warn("request_timeout", {{"remote", remote_}, {"phase", "body"}});
+    co_return false;
   }
   if (body_ec) {
     co_return false;
