@@ -4,9 +4,10 @@
 // and < 20 us for a 1 KiB prompt.
 //
 // The prompts are built from a fixed pool of realistic sentences (support tickets, code, logs,
-// configuration) with a seeded shuffle: about one line in six carries PII or a secret, and a
-// few trigger words (ignore, system, password...) appear in benign phrasing, so validators and
-// the injection scorer do real work rather than scanning clean prose.
+// configuration) with a seeded shuffle, interleaved with sentences carrying PII or a secret whose
+// values are random (so nothing is validated twice): "typical" has about one entity per KiB,
+// "dense" about three. Benign trigger words (ignore, system, password...) appear too, so the
+// validators and the injection scorer do real work rather than scanning clean prose.
 
 #include <gatehouse/guardrails/engine.h>
 #include <gatehouse/guardrails/pseudonymizer.h>
@@ -23,7 +24,8 @@ namespace {
 
 using namespace gatehouse::guardrails;
 
-const std::vector<std::string>& sentencePool() {
+// Sentences without entities: prose, code, logs, config, and benign trigger words.
+const std::vector<std::string>& plainPool() {
   static const std::vector<std::string> pool = {
       "Please summarise the attached meeting notes and list the action items by owner.\n",
       "The customer says the invoice total does not match the quote we sent last week.\n",
@@ -38,32 +40,88 @@ const std::vector<std::string>& sentencePool() {
       "Draft a polite reply declining the meeting and proposing two alternative dates.\n",
       "What are the trade-offs between PostgreSQL row-level security and app-side checks?\n",
       "Compare version 2.4.1 with 2.5.0 and list the breaking changes in the changelog.\n",
-      "Reach me at jordan.lee@example.com or on +44 20 7946 0991 after 3pm.\n",
-      "Card on file: 4111 1111 1111 1111, expiry 09/27; please do not store it.\n",
-      "The server at 192.0.2.44 stopped answering health checks at 02:10 UTC.\n",
-      "export OPENAI_API_KEY=sk-proj-8fKq2LmN4pRs6TuVwXyZ0aBcDeFgHiJkLmNoPqRsT3BlbkFJ"
-      "aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789abcdef\n",
-      "Wire the refund to DE89 3704 0044 0532 0130 00 before the end of the month.\n",
-      "Her SSN is 123-45-6789 and the claim number is CLM-2025-88121.\n",
-      "DB_PASSWORD=Zq8!vR2#mK9pLw4x in the compose file must move to a secret store.\n",
-      "Call the support line at (415) 555-0132 if the tracking page shows no update.\n",
       "Order #4410-2231 shipped on 2025-02-11 and the tracking number is 1Z999AA10123456784.\n",
+      "    if err != nil {\n        return fmt.Errorf(\"open %s: %w\", path, err)\n    }\n",
   };
   return pool;
 }
 
-std::string makePrompt(std::size_t bytes, std::uint32_t seed) {
-  const auto& pool = sentencePool();
+// Sentence templates with an entity; the values are random on every use, so no cache or branch
+// predictor sees the same number twice.
+std::string entitySentence(std::mt19937& rng) {
+  auto digits = [&rng](int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) {
+      out += static_cast<char>('0' + rng() % 10);
+    }
+    return out;
+  };
+  auto luhnCard = [&]() {
+    std::string card = "4" + digits(14);
+    int sum = 0;
+    for (int i = 0; i < 15; ++i) {
+      int d = card[static_cast<std::size_t>(14 - i)] - '0';
+      if (i % 2 == 0) {
+        d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+      }
+      sum += d;
+    }
+    card += static_cast<char>('0' + (10 - sum % 10) % 10);
+    return card.substr(0, 4) + " " + card.substr(4, 4) + " " + card.substr(8, 4) + " " +
+           card.substr(12, 4);
+  };
+  static const char* kAreas[] = {"415", "212", "312", "617", "702", "206", "512", "303"};
+  switch (rng() % 7) {
+    case 0:
+      return "Reach me at user" + digits(4) + "@example.com or on +44 20 7946 0" + digits(3) +
+             " after 3pm.\n";
+    case 1:
+      return "Card on file: " + luhnCard() + ", expiry 09/27; please do not store it.\n";
+    case 2:
+      return "The server at 10." + std::to_string(rng() % 256) + "." +
+             std::to_string(rng() % 256) + "." + std::to_string(1 + rng() % 254) +
+             " stopped answering health checks at 02:10 UTC.\n";
+    case 3:
+      return "Her SSN is " + std::to_string(100 + rng() % 500) + "-" +
+             std::to_string(10 + rng() % 89) + "-" + std::to_string(1000 + rng() % 8999) +
+             " and the claim number is CLM-2025-" + digits(5) + ".\n";
+    case 4:
+      return "Call the support line at (" + std::string(kAreas[rng() % 8]) + ") 555-01" +
+             digits(2) + " if the tracking page shows no update.\n";
+    case 5: {
+      static const char kBase62[] =
+          "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+      std::string token = "ghp_";
+      for (int i = 0; i < 36; ++i) {
+        token += kBase62[rng() % 62];
+      }
+      return "export GITHUB_TOKEN=" + token + " before running the release script.\n";
+    }
+    default:
+      return "DB_PASSWORD=Zq8!vR2#mK" + digits(6) + "x in the compose file must move to a vault.\n";
+  }
+}
+
+// A prompt of `bytes` bytes in which about one line in `entity_every` carries PII or a secret.
+std::string makePrompt(std::size_t bytes, std::uint32_t seed, int entity_every) {
+  const auto& pool = plainPool();
   std::mt19937 rng(seed);
-  std::uniform_int_distribution<std::size_t> pick(0, pool.size() - 1);
   std::string text;
   text.reserve(bytes + 256);
   while (text.size() < bytes) {
-    text += pool[pick(rng)];
+    if (rng() % static_cast<unsigned>(entity_every) == 0) {
+      text += entitySentence(rng);
+    } else {
+      text += pool[rng() % pool.size()];
+    }
   }
   text.resize(bytes);
   return text;
 }
+
+// Dense: an entity every 3 lines (~3 per KiB). Typical: every 12 lines (~1 per KiB).
+constexpr int kDense = 3;
+constexpr int kTypical = 12;
 
 const Engine& engine() {
   static const std::unique_ptr<Engine> instance = [] {
@@ -92,9 +150,11 @@ const Engine& redactingEngine() {
   return *instance;
 }
 
-// Throughput of one scan with every detector, for 1 KiB, 32 KiB and 1 MiB prompts.
+// Throughput of one scan with every detector, for 1 KiB, 32 KiB and 1 MiB prompts;
+// range(1) is the entity density (one entity line every N lines).
 void BM_Scan(benchmark::State& state) {
-  const std::string text = makePrompt(static_cast<std::size_t>(state.range(0)), 42);
+  const std::string text =
+      makePrompt(static_cast<std::size_t>(state.range(0)), 42, static_cast<int>(state.range(1)));
   const Engine& e = engine();
   std::size_t findings = 0;
   for (auto _ : state) {
@@ -105,7 +165,10 @@ void BM_Scan(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
   state.counters["findings"] = static_cast<double>(findings);
 }
-BENCHMARK(BM_Scan)->Arg(1024)->Arg(32 * 1024)->Arg(1024 * 1024)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Scan)
+    ->ArgNames({"bytes", "entity_every"})
+    ->ArgsProduct({{1024, 32 * 1024, 1024 * 1024}, {kTypical, kDense}})
+    ->Unit(benchmark::kMicrosecond);
 
 // Clean prose only (no entities, no digits): the floor set by the pattern database pass.
 void BM_ScanCleanProse(benchmark::State& state) {
@@ -125,7 +188,7 @@ BENCHMARK(BM_ScanCleanProse)->Arg(1024)->Arg(1024 * 1024)->Unit(benchmark::kMicr
 
 // What the request path pays for one 1 KiB prompt: scan + policy + pseudonymise / redact.
 void BM_Guard1KiB(benchmark::State& state) {
-  const std::string text = makePrompt(1024, 7);
+  const std::string text = makePrompt(1024, 7, kDense);
   const Engine& e = redactingEngine();
   for (auto _ : state) {
     Pseudonymizer pseudonymizer;
@@ -139,7 +202,7 @@ BENCHMARK(BM_Guard1KiB)->Unit(benchmark::kMicrosecond);
 void BM_Latency1KiBVaried(benchmark::State& state) {
   std::vector<std::string> prompts;
   for (std::uint32_t seed = 0; seed < 64; ++seed) {
-    prompts.push_back(makePrompt(1024, seed));
+    prompts.push_back(makePrompt(1024, seed, kDense));
   }
   std::size_t i = 0;
   for (auto _ : state) {
@@ -151,7 +214,7 @@ BENCHMARK(BM_Latency1KiBVaried)->Unit(benchmark::kMicrosecond);
 
 // Streaming output guard: a 32 KiB answer in 16-byte chunks with a 512-byte window.
 void BM_StreamGuard(benchmark::State& state) {
-  const std::string text = makePrompt(32 * 1024, 99);
+  const std::string text = makePrompt(32 * 1024, 99, kDense);
   const Engine& e = redactingEngine();
   for (auto _ : state) {
     Pseudonymizer pseudonymizer;

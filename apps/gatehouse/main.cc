@@ -2,6 +2,8 @@
 
 #include "commands.h"
 
+#include <gatehouse/guardrails/scan_command.h>
+
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -45,6 +47,17 @@ int main(int argc, char** argv) {
   usage_export->add_option("--output", output, "Write to this file instead of stdout");
   addCommon(usage_export);
 
+  auto* scan =
+      app.add_subcommand("scan", "Show what the guardrails find in a text (policy tuning)");
+  gatehouse::guardrails::ScanCommandOptions scan_options;
+  scan->add_option("input", scan_options.input, "File to scan, or - for standard input")
+      ->required();
+  scan->add_option("--policy", scan_options.policy_path,
+                   "Guardrail policy file (default: flag all)");
+  scan->add_flag("--jsonl", scan_options.jsonl,
+                 "Input is JSON Lines with a \"text\" field; output one result line each");
+  scan->add_flag("--reveal", scan_options.reveal, "Print matched values in full");
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -58,6 +71,8 @@ int main(int argc, char** argv) {
       return runKeysRevoke(common, key_id);
     if (*usage_export)
       return runUsageExport(common, format, output);
+    if (*scan)
+      return gatehouse::guardrails::runScanCommand(scan_options);
   } catch (const std::exception& e) {
     // Start-up and configuration errors end here, with a message and no stack of secrets.
     std::cerr << "gatehouse: " << e.what() << "\n";

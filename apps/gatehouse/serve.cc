@@ -8,6 +8,7 @@
 #include <gatehouse/common/log.h>
 #include <gatehouse/crypto/random.h>
 #include <gatehouse/gateway/gateway.h>
+#include <gatehouse/gateway/guardrail_policies.h>
 #include <gatehouse/gateway/provider_keys.h>
 #include <gatehouse/http/server.h>
 #include <gatehouse/usage/usage.h>
@@ -73,9 +74,10 @@ int runServe(const CommonOptions& options) {
   usage::UsageRecorder recorder(std::move(usage_db), config.usage_batch_size,
                                 config.usage_flush_interval);
   gateway::ConfigProviderKeys provider_keys(config.providers);
+  const auto guardrails = gateway::GuardrailPolicies::load(config.guardrails);
   std::atomic<bool> ready{false};
-  auto handler =
-      gateway::makeGateway({config, verifier, provider_keys, recorder, clock, random, ready});
+  auto handler = gateway::makeGateway(
+      {config, verifier, provider_keys, *guardrails, recorder, clock, random, ready});
 
   http::Server server(serverOptions(config.server), handler);
   const std::uint16_t port = server.listen();

@@ -177,6 +177,57 @@ ModelConfig parseModel(const toml::table& table) {
   return model;
 }
 
+GuardrailsConfig parseGuardrails(const toml::table& table) {
+  constexpr std::string_view kWhere = "[guardrails]";
+  requireKnownKeys(table, kWhere, {"default_policy", "stream_window_bytes", "policies", "keys"});
+  GuardrailsConfig guardrails;
+  guardrails.default_policy = get<std::string>(table, "default_policy", kWhere, "");
+  guardrails.stream_window_bytes =
+      get<std::size_t>(table, "stream_window_bytes", kWhere, guardrails.stream_window_bytes);
+  if (guardrails.stream_window_bytes < 64) {
+    throw ConfigError("[guardrails] stream_window_bytes must be at least 64");
+  }
+  if (const toml::array* policies = table["policies"].as_array()) {
+    for (const toml::node& node : *policies) {
+      const toml::table* entry = node.as_table();
+      if (!entry) {
+        throw ConfigError("[[guardrails.policies]] entries must be tables");
+      }
+      constexpr std::string_view kPolicyWhere = "[[guardrails.policies]]";
+      requireKnownKeys(*entry, kPolicyWhere, {"name", "file"});
+      GuardrailsConfig::NamedPolicy policy{get<std::string>(*entry, "name", kPolicyWhere, ""),
+                                           get<std::string>(*entry, "file", kPolicyWhere, "")};
+      if (policy.name.empty() || policy.file.empty()) {
+        throw ConfigError("every [[guardrails.policies]] entry needs a name and a file");
+      }
+      guardrails.policies.push_back(std::move(policy));
+    }
+  }
+  if (const toml::table* keys = subTable(table, "keys")) {
+    for (auto&& [key_id, value] : *keys) {
+      const auto policy = value.value<std::string>();
+      if (!policy) {
+        throw ConfigError("[guardrails.keys] values must be policy names");
+      }
+      guardrails.key_policies.push_back({std::string(key_id.str()), *policy});
+    }
+  }
+  const auto known = [&guardrails](const std::string& name) {
+    return std::any_of(guardrails.policies.begin(), guardrails.policies.end(),
+                       [&name](const auto& policy) { return policy.name == name; });
+  };
+  if (!guardrails.default_policy.empty() && !known(guardrails.default_policy)) {
+    throw ConfigError("[guardrails] default_policy '" + guardrails.default_policy +
+                      "' is not a [[guardrails.policies]] name");
+  }
+  for (const auto& key : guardrails.key_policies) {
+    if (!known(key.policy)) {
+      throw ConfigError("[guardrails.keys] uses unknown policy '" + key.policy + "'");
+    }
+  }
+  return guardrails;
+}
+
 void validate(const Config& config) {
   std::set<std::string> providers;
   for (const auto& provider : config.providers) {
@@ -240,9 +291,9 @@ Config loadConfig(const std::string& path) {
     throw ConfigError("cannot parse " + path + ": " + std::string(e.description()));
   }
   Config config;
-  requireKnownKeys(
-      root, "the top level",
-      {"server", "data_dir", "routing", "providers", "models", "default_max_tokens", "usage"});
+  requireKnownKeys(root, "the top level",
+                   {"server", "data_dir", "routing", "providers", "models", "default_max_tokens",
+                    "usage", "guardrails"});
   config.data_dir = get<std::string>(root, "data_dir", "the top level", config.data_dir);
   config.default_max_tokens =
       get<std::int64_t>(root, "default_max_tokens", "the top level", config.default_max_tokens);
@@ -269,6 +320,9 @@ Config loadConfig(const std::string& path) {
         get<std::size_t>(*usage, "batch_size", "[usage]", config.usage_batch_size);
     config.usage_flush_interval =
         getMillis(*usage, "flush_interval_ms", "[usage]", config.usage_flush_interval);
+  }
+  if (const toml::table* guardrails = subTable(root, "guardrails")) {
+    config.guardrails = parseGuardrails(*guardrails);
   }
   if (const toml::array* providers = root["providers"].as_array()) {
     for (const toml::node& node : *providers) {

@@ -263,6 +263,13 @@ Task<void> GatewayHandler::serveCompletion(const http::Request& request,
       co_return;
     }
   }
+  if (call.guard) {
+    if (auto block =
+            guardRequest(body, call.caller, *call.guard, *call.pseudonymizer, call.outcomes)) {
+      co_await failGuarded(writer, call, *block, "input");
+      co_return;
+    }
+  }
   const bool stream = wantsStream(body);
   const bool include_usage = wantsUsageChunk(body);  // Before upstreamBody() edits the body.
   call.record.stream = stream;
@@ -329,8 +336,15 @@ Task<void> GatewayHandler::relayWhole(http::ClientResponse response, http::Respo
 
   http::Response out;
   out.headers = relayHeaders(response);
-  if (upstream == call.caller) {
-    out.body = std::move(*body);  // Same dialect: the upstream's bytes, untouched.
+  if (upstream == call.caller && !call.guard) {
+    out.body = std::move(*body);  // Same dialect, unguarded: the upstream's bytes, untouched.
+  } else if (upstream == call.caller) {
+    if (auto block = guardResponse(parsed.as_object(), call.caller, *call.guard,
+                                   *call.pseudonymizer, call.outcomes)) {
+      co_await failGuarded(writer, call, *block, "output");
+      co_return;
+    }
+    out.body = json::serialize(parsed);
   } else {
     const providers::ResponseOptions options{call.record.model, clock_.nowMillis() / 1000,
                                              call.json_schema_tool};
@@ -341,6 +355,13 @@ Task<void> GatewayHandler::relayWhole(http::ClientResponse response, http::Respo
     if (!translated) {
       co_await fail(writer, call, 502, "The upstream provider returned an unexpected response.");
       co_return;
+    }
+    if (call.guard) {
+      if (auto block = guardResponse(*translated, call.caller, *call.guard, *call.pseudonymizer,
+                                     call.outcomes)) {
+        co_await failGuarded(writer, call, *block, "output");
+        co_return;
+      }
     }
     out.body = json::serialize(*translated);
   }
@@ -364,6 +385,29 @@ Task<void> GatewayHandler::relayStream(http::ClientResponse response, http::Resp
   std::string out;
   int status = 200;
   std::string_view error_type;
+  std::optional<StreamGuard> guard;
+  if (call.guard) {
+    guard.emplace(call.caller, *call.guard, *call.pseudonymizer, guardrails_.streamWindowBytes());
+  }
+  // Runs the output guardrails over `out` in place; true when a rule ended the stream.
+  std::string guarded;
+  const auto guardOutput = [&](std::string& bytes) {
+    if (!guard) {
+      return false;
+    }
+    guarded.clear();
+    auto block = guard->process(bytes, guarded);
+    bytes.swap(guarded);
+    if (block) {
+      status = 400;
+      error_type = "guardrail_blocked";
+      log::warn("guardrail_blocked", {{"request_id", call.record.request_id},
+                                      {"key_id", call.record.key_id},
+                                      {"detector", block->detector},
+                                      {"direction", "output"}});
+    }
+    return block.has_value();
+  };
 
   // From here on bytes reach the caller, so nothing is retried.
   bool client_present = co_await writer.beginStream(200, relayHeaders(response));
@@ -385,6 +429,7 @@ Task<void> GatewayHandler::relayStream(http::ClientResponse response, http::Resp
       out.clear();
       if (translator->sawEnd()) {
         translator->finish(out);
+        guardOutput(out);
       } else {
         // Cut off before its terminal event: say so rather than end as if complete.
         status = 502;
@@ -415,7 +460,11 @@ Task<void> GatewayHandler::relayStream(http::ClientResponse response, http::Resp
       out += providers::streamErrorEvent(call.caller, 502,
                                          "The upstream provider's stream was malformed.");
     }
+    const bool blocked = !upstream_error && guardOutput(out);
     client_present = co_await writer.writeChunk(out);
+    if (blocked) {
+      break;  // Dropping the response cancels the upstream's generation.
+    }
     if (upstream_error) {
       status = 502;
       error_type = errorTypeFor(502);
@@ -424,6 +473,9 @@ Task<void> GatewayHandler::relayStream(http::ClientResponse response, http::Resp
   }
   if (client_present) {
     client_present = co_await writer.endStream();
+  }
+  if (guard) {
+    guard->addOutcomesTo(call.outcomes);
   }
   const auto usage = translator->usage();
   call.record.input_tokens = usage.input_tokens;
@@ -450,6 +502,13 @@ Task<void> GatewayHandler::serveEmbeddings(const http::Request& request,
   if (!parsed->object.contains("input")) {
     co_await fail(writer, call, 400, "Missing required parameter: 'input'.");
     co_return;
+  }
+  if (call.guard) {
+    if (auto block =
+            guardEmbeddingsInput(parsed->object, *call.guard, *call.pseudonymizer, call.outcomes)) {
+      co_await failGuarded(writer, call, *block, "input");
+      co_return;
+    }
   }
   const auto plan = router_.plan(parsed->model, random_);
   if (plan.empty()) {

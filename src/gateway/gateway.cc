@@ -81,6 +81,7 @@ GatewayHandler::GatewayHandler(const GatewayDependencies& dependencies)
     : config_(dependencies.config),
       keys_(dependencies.keys),
       provider_keys_(dependencies.provider_keys),
+      guardrails_(dependencies.guardrails),
       usage_(dependencies.usage),
       clock_(dependencies.clock),
       random_(dependencies.random),
@@ -129,6 +130,10 @@ Task<void> GatewayHandler::handle(const http::Request& request, http::ResponseWr
     co_return;
   }
   call.record.key_id = std::move(std::get<std::string>(verdict));
+  call.guard = guardrails_.forKey(call.record.key_id);
+  if (call.guard) {
+    call.pseudonymizer = std::make_unique<guardrails::Pseudonymizer>();
+  }
 
   const bool is_post = method == "POST";
   if (path == "/v1/chat/completions" || path == "/v1/messages") {
@@ -189,6 +194,7 @@ http::Response GatewayHandler::models(const http::Request& request) const {
 }
 
 void GatewayHandler::finish(Call& call, int status, std::string_view error_type) {
+  call.record.guardrails = call.outcomes.summary();
   call.record.status = status;
   call.record.error_type = std::string(error_type);
   call.record.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -204,6 +210,16 @@ Task<void> GatewayHandler::fail(http::ResponseWriter& writer, Call& call, int st
   response.headers = std::move(headers);
   const bool delivered = co_await writer.send(std::move(response));
   finish(call, delivered ? status : 499, errorTypeFor(status));
+}
+
+Task<void> GatewayHandler::failGuarded(http::ResponseWriter& writer, Call& call,
+                                       const GuardBlock& block, std::string_view direction) {
+  // An audit event belongs here too once the audit trail exists; until then the log line.
+  log::warn("guardrail_blocked", {{"request_id", call.record.request_id},
+                                  {"key_id", call.record.key_id},
+                                  {"detector", block.detector},
+                                  {"direction", direction}});
+  co_await fail(writer, call, 400, block.message);
 }
 
 std::shared_ptr<http::Handler> makeGateway(const GatewayDependencies& dependencies) {

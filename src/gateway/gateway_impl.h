@@ -1,5 +1,6 @@
 #pragma once
 
+#include "guard.h"
 #include "router.h"
 
 #include <gatehouse/auth/key_store.h>
@@ -22,6 +23,10 @@ struct Call {
   usage::UsageRecord record;
   /// Set when an OpenAI caller's response_format became a forced tool on an Anthropic upstream.
   std::string json_schema_tool;
+  /// The caller key's guardrail policy (null: unguarded), and the request's placeholders.
+  const guardrails::Engine* guard = nullptr;
+  std::unique_ptr<guardrails::Pseudonymizer> pseudonymizer;
+  GuardOutcomes outcomes;
 };
 
 /// Why the last upstream attempt failed, kept to answer the caller once every attempt is spent.
@@ -62,6 +67,9 @@ class GatewayHandler final : public http::Handler {
 
   Task<void> fail(http::ResponseWriter& writer, Call& call, int status, std::string_view message,
                   std::vector<http::Header> headers = {});
+  /// Answers a guardrail block (400, naming the rule) and logs it.
+  Task<void> failGuarded(http::ResponseWriter& writer, Call& call, const GuardBlock& block,
+                         std::string_view direction);
   Task<void> failUpstream(http::ResponseWriter& writer, Call& call, const UpstreamFailure& failure);
   void finish(Call& call, int status, std::string_view error_type);
 
@@ -70,6 +78,7 @@ class GatewayHandler final : public http::Handler {
   const config::Config& config_;
   const auth::KeyVerifier& keys_;
   const ProviderKeyStore& provider_keys_;
+  const GuardrailPolicies& guardrails_;
   usage::UsageSink& usage_;
   const Clock& clock_;
   crypto::RandomSource& random_;

@@ -40,9 +40,6 @@ struct Candidate {
 /// Pattern-id layout: the trigger kind in the high 16 bits, an index in the low 16.
 enum class TriggerKind : unsigned {
   kEmailAt = 1,
-  kDigit,
-  kIpv6,
-  kIban,
   kSecretPrefix,
   kAzureSecret,
   kPemBegin,
@@ -72,8 +69,15 @@ struct NumberRun {
   std::uint32_t end;
 };
 
-/// Patterns for every built-in detector trigger (no injection signals, no custom keywords).
+/// Patterns for every built-in detector trigger with a literal anchor (no injection signals, no
+/// custom keywords).
 std::vector<PatternSpec> builtinTriggerPatterns();
+
+/// The triggers without a literal anchor, found by one table-driven pass over the bytes: digit
+/// runs (phones, cards, SSNs, IPv4), IBAN starts (two capitals and two digits at a word start)
+/// and IPv6 colons. Appends number runs and IBAN / IPv6 candidates.
+void findStructuralTriggers(std::string_view text, std::vector<NumberRun>& runs,
+                            std::vector<Candidate>& out);
 
 /// The number run that starts at or before the digit at `digit` (a '+' or '(' just before it
 /// belongs to the run). Returns false when `digit` is not a digit.

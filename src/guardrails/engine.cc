@@ -20,7 +20,6 @@ using detail::NumberRun;
 using detail::PatternDatabase;
 using detail::PatternSpec;
 using detail::Priority;
-using detail::SignalSet;
 using detail::Trigger;
 using detail::TriggerKind;
 
@@ -56,6 +55,7 @@ Result<std::shared_ptr<const PatternDatabase>> sharedBuiltinDatabase() {
       return compiled.takeError();
     }
     database = std::shared_ptr<const PatternDatabase>(std::move(compiled).value());
+    detail::warmInjectionConfirmers();
   }
   return database;
 }
@@ -65,32 +65,15 @@ struct ScanState {
   std::vector<Trigger> triggers;
   std::vector<NumberRun> runs;
   std::vector<Candidate> candidates;
-  std::size_t run_covered = 0;
-  std::size_t ipv6_covered = 0;
-  SignalSet signals;
+  detail::InjectionScanState injection;
 };
 
 bool onMatch(unsigned id, std::size_t end, void* context) {
   auto& state = *static_cast<ScanState*>(context);
   const TriggerKind kind = detail::patternKind(id);
   switch (kind) {
-    case TriggerKind::kDigit: {
-      const std::size_t digit = end - 1;
-      if (digit < state.run_covered) {
-        return true;
-      }
-      NumberRun run{};
-      if (detail::extendNumberRun(state.text, digit, run)) {
-        state.runs.push_back(run);
-        state.run_covered = run.end;
-      }
-      return true;
-    }
     case TriggerKind::kInjection:
-      state.signals.set(detail::patternIndex(id));
-      return true;
-    case TriggerKind::kIpv6:
-      detail::detectIpv6(state.text, end - 3, state.ipv6_covered, state.candidates);
+      detail::onInjectionMatch(state.text, detail::patternIndex(id), end, state.injection);
       return true;
     default:
       state.triggers.push_back(
@@ -308,6 +291,7 @@ ScanResult Engine::Impl::run(std::string_view text, const Direction* direction) 
   ScanState state;
   state.text = text;
   database->scan(text, onMatch, &state);
+  detail::findStructuralTriggers(text, state.runs, state.candidates);
 
   std::vector<Candidate>& candidates = state.candidates;
   for (const Trigger& trigger : state.triggers) {
@@ -315,9 +299,6 @@ ScanResult Engine::Impl::run(std::string_view text, const Direction* direction) 
     switch (trigger.kind) {
       case TriggerKind::kEmailAt:
         detail::detectEmail(text, end - 2, candidates);
-        break;
-      case TriggerKind::kIban:
-        detail::detectIban(text, end - 4, candidates);
         break;
       case TriggerKind::kSecretPrefix:
         detail::detectSecretPrefix(text, trigger.index, end, candidates);
@@ -410,7 +391,7 @@ ScanResult Engine::Impl::run(std::string_view text, const Direction* direction) 
   const bool score_injection =
       direction == nullptr || policy.injection.forDirection(*direction) != Action::kAllow;
   if (score_injection) {
-    result.injection = detail::scoreInjection(text, state.signals, policy.injection_threshold);
+    result.injection = detail::scoreInjection(text, state.injection.fired, policy.injection_threshold);
   }
   return result;
 }

@@ -3,9 +3,13 @@
 #include "guardrails/char_class.h"
 #include "guardrails/detectors.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
+#include <memory>
 
 namespace gatehouse::guardrails::detail {
 namespace {
@@ -21,12 +25,18 @@ constexpr std::string_view kExfiltration = "exfiltration";
 constexpr std::string_view kFraming = "harmful_framing";
 constexpr std::string_view kSuffix = "adversarial_suffix";
 constexpr std::string_view kMeta = "meta_discussion";
+constexpr std::string_view kLexicon = "jailbreak_vocabulary";
+constexpr std::string_view kDefensive = "defensive_phrasing";
 
 struct Signal {
   std::string_view family;
-  std::string_view pattern;  // vectorscan syntax; caseless unless `case_sensitive`
+  std::string_view pattern;  // vectorscan / RE2 syntax; caseless unless `case_sensitive`
   double weight;             // probability-like contribution, combined by noisy-OR
   bool case_sensitive = false;
+  // When set, the pattern database looks only for this cheap anchor (rare words) and the full
+  // pattern is confirmed with RE2 in a window around the anchor. Patterns that start with
+  // common words ("the", "your", "show") would otherwise slow the whole database down.
+  std::string_view anchor = {};
 };
 
 // Phrase gaps: up to a few words between the parts of a phrase.
@@ -39,11 +49,12 @@ constexpr Signal kSignals[] = {
      "\\b(ignore|ignoring|disregard|forget|overlook|bypass|override|abandon|discard|erase|"
      "neglect|skip)\\b" GAP
      "\\b(previous|prior|above|earlier|preceding|foregoing|initial|original|old|all|any|every|"
-     "your|those|these|the|other|system)\\b" SGAP
-     "\\b(instructions?|directions?|directives?|prompts?|rules|guidelines|commands?|"
+     "your|those|these|other|system)\\b" SGAP
+     "\\b(instructions?|directions?|directives?|prompts?|rules|guidelines|commands|"
      "programming|constraints|restrictions|polic(y|ies)|training|orders|guardrails|filters|"
-     "configuration|conditions|text|input|words|sentences?|task)\\b",
-     0.8},
+     "configuration|conditions|inputs?|context|messages)\\b",
+     0.8, false,
+     "\\b(ignor(e|ing)|disregard|forget|overlook|bypass|override|abandon|discard|erase|neglect|skip)\\b"},
     {kOverride, "\\b(ignore|disregard|forget)\\s+(all|everything)\\s+(above|before|previous|prior)",
      0.8},
     {kOverride, "\\bforget\\s+(everything|all)\\s+(you|i|that|we)\\b", 0.6},
@@ -51,27 +62,35 @@ constexpr Signal kSignals[] = {
     {kOverride,
      "\\b(new|updated|real|actual|following|revised)\\s+(instructions?|directives?|rules|"
      "task|orders)\\s*(follow|are|:|have|take|now|below|that you should)",
-     0.55},
+     0.55, false,
+     "\\b(instructions?|directives?|rules|task|orders)\\b"},
     {kOverride, "\\b(begin|start)\\s+new\\s+instructions\\b", 0.7},
     {kOverride, "\\b(highest|top|overriding|absolute)\\s+(precedence|priority)\\b", 0.5},
     {kOverride,
      "\\b(all|any|every)\\s+other\\s+(orders|rules|instructions|directives|commands|tasks)\\b",
      0.45},
-    {kOverride,
-     "\\b(sole|only|singular|paramount|primary|one)\\s+(directive|command|instruction|pursuit|"
-     "order)\\s+(that\\s+matters|to\\s+champion|as\\s+paramount|be\\s+your)",
+    {kOverride, "\\b(sole|only|singular|paramount|primary|one) (directive|command|instruction|"
+                "pursuit|order) (that matters|to champion|as paramount|be your)",
      0.55},
-    {kOverride, "\\b(this|the\\s+following)\\s+(directive|command)\\b" GAP
-                "\\b(paramount|champion|singular|sole|only|matters)\\b",
-     0.5},
+    {kOverride, "\\b(directive|command|instruction)\\b" GAP
+                "\\b(paramount|champion|singular|sole|matters|precedence|priority)\\b",
+     0.4, false,
+     "\\b(paramount|champion|singular|sole|matters|precedence|priority)\\b"},
+    {kOverride, "\\ball\\s+others\\s+(are|fade|now|become)\\b", 0.35},
+    {kOverride, "\\b(erase|delete|forget|clear|wipe)\\s+everything\\b", 0.5, false,
+     "\\beverything\\b"},
     {kOverride, "\\b(erase|remove|delete|clear|wipe)\\s+(all|every|any)\\s+(other\\s+)?"
                 "(rules|instructions|memory|memories)\\b",
      0.6},
     {kOverride, "\\b(stop|cancel)\\s+everything\\b", 0.45},
+    {kOverride, "\\b(ignore|disregard|skip)\\s+(all\\s+)?(the\\s+)?(following|next|subsequent)\\s+"
+                "(sentences?|text|instructions?|inputs?|lines?|words)\\b",
+     0.5, false,
+     "\\b(following|next|subsequent)\\s+(sentences?|text|instructions?|inputs?|lines?|words)\\b"},
     {kOverride, "\\bjust\\s+(print|say|output|write)\\b", 0.25},
-    {kOverride, "\\b(do\\s+not|don't|never)\\s+(follow|obey|listen\\s+to|comply\\s+with)\\s+"
-                "(your|the|any)\\b" SGAP "\\b(instructions|rules|guidelines|policy|developers?)",
-     0.6},
+    {kOverride, "\\b(do not|don't|never|stop) (follow|obey|listen to|comply with)(ing)? (your|the|any)\\b"
+                SGAP "\\b(instructions|rules|guidelines|policy|developers?)",
+     0.6, false, "\\b(do not|don't|never|stop) (follow|obey|listen to|comply with)"},
     {kOverride, "\\b(instead|rather)\\s*,?\\s+(print|say|output|respond|reply|write|tell|give|"
                 "spell|translate|repeat)\\b",
      0.3},
@@ -104,30 +123,61 @@ constexpr Signal kSignals[] = {
     {kOverride, "(忽略|无视|忘记).{0,60}(指令|指示|说明|规则)", 0.8},
     {kOverride, "(이전|모든).{0,40}(지시|명령).{0,40}(무시|잊)", 0.8},
     // --- System prompt extraction -------------------------------------------------------------
+#define LEAK_VERB                                                                               \
+  "\\b(reveal|repeat|print|output|show|display|dump|leak|disclose|relay|recite|summari[sz]e|"     \
+  "format|list|explain|translate|spell\\s+check|write\\s+out|tell\\s+me|give\\s+me|share|"       \
+  "paste|copy|convert)\\s+(me\\s+)?"
+#define LEAK_NOUN                                                                               \
+  "\\s+(instructions|prompt|rules|directives|configuration|parameters|system\\s+prompt|"        \
+  "guidelines|pre-?prompt)\\b"
     {kLeak,
-     "\\b(reveal|show|print|output|repeat|display|tell|give|share|disclose|leak|dump|relay|"
-     "recite|summari[sz]e|format|spell\\s+check|paste|write\\s+out|copy|translate|convert|"
-     "explain|list)\\b" GAP
-     "\\b(system\\s+prompt|initial\\s+(prompt|instructions)|original\\s+(prompt|instructions)|"
-     "hidden\\s+(instructions|prompt|message|rules)|developer\\s+message|pre-?prompt|"
-     "(your|the|all|above|previous|prior|these)\\s+(instructions|prompt|rules|directives|"
-     "configuration|parameters)|full\\s+prompt|initial\\s+instructions)\\b",
-     0.55},
+     LEAK_VERB "(all\\s+(of\\s+)?)?your(\\s+(full|exact|entire|complete|initial|original|hidden|"
+               "system|secret|previous))?" LEAK_NOUN,
+     0.55, false,
+     "\\b(instructions|prompt|rules|directives|configuration|parameters|guidelines|pre-?prompt)\\b"},
+    {kLeak,
+     LEAK_VERB "(all\\s+(of\\s+)?)?the\\s+(above|previous|prior|preceding|initial|original|hidden|"
+               "system|full|exact|entire|complete)" LEAK_NOUN,
+     0.55, false,
+     "\\b(instructions|prompt|rules|directives|configuration|parameters|guidelines|pre-?prompt)\\b"},
+    {kLeak, LEAK_VERB "(all|all\\s+(of\\s+)?the|the|previous|prior|above)" LEAK_NOUN, 0.3, false,
+     "\\b(instructions|prompt|rules|directives|configuration|parameters|guidelines|pre-?prompt)\\b"},
+    {kLeak,
+     "\\b(system\\s+prompt|initial\\s+(prompt|instructions)|original\\s+instructions|developer\\s+"
+     "message|pre-?prompt)\\b",
+     0.2},
+#undef LEAK_VERB
+#undef LEAK_NOUN
     {kLeak, "\\b(instructions|prompt)\\s+(so\\s+far|above|verbatim|word\\s+(for|by)\\s+word)\\b",
      0.6},
     {kLeak, "\\b(verbatim|word\\s+(for|by)\\s+word)\\b", 0.25},
     {kLeak, "\\bwhat\\s+(were|are|have)\\s+you\\s+(been\\s+)?(told|instructed|programmed)\\b", 0.6},
-    {kLeak, "\\b(your|the)\\s+(initial|original|first|hidden|secret|system)\\s+"
+    {kLeak, "\\byour\\s+(initial|original|hidden|secret|system|internal)\\s+"
             "(instructions|prompt|message|rules)\\b",
      0.45},
-    {kLeak, "\\b(above|previous|prior)\\s+(instructions|prompt|words|text)\\b", 0.3},
+    {kLeak, "\\b(hidden|secret|internal)\\s+(instructions|prompt|message|rules)\\b", 0.35},
+    {kLeak, "\\b(above|previous|prior)\\s+(instructions|prompt|words|text)\\b", 0.35},
     {kLeak, "\\brepeat\\s+(the\\s+)?(above|previous|everything|all)\\b", 0.45},
-    {kLeak, "\\b(what\\s+is\\s+|tell\\s+me\\s+|give\\s+me\\s+|reveal\\s+)(your|the)\\s+"
-            "(password|secret\\s+key|access\\s+code|passphrase|secret)\\b",
-     0.5},
-    {kLeak, "\\b(your|the)\\s+(password|access\\s+code|secret\\s+key)\\b", 0.2},
+    {kLeak, "\\b(what is|what's|tell me|give me|reveal|confirm|share|send|spell|provide) (me )?(your|the) "
+            "(password|passcode|passphrase|access code|secret key|secret|credentials)\\b",
+     0.5, false, "\\b(password|passcode|passphrase|access code|secret key|secret|credentials)\\b"},
+    {kLeak, "\\b(password|access\\s+code|secret\\s+key)\\b", 0.15},
     {kLeak, "(비밀번호|パスワード|密码)", 0.35},
     {kLeak, "\\bpseudocode\\b", 0.25},
+    {kLeak, "\\b(words?|sentences?|lines?|text|paragraphs?)\\s+of\\s+(this|the|your)\\s+"
+            "(prompt|instructions)\\b",
+     0.45, false,
+     "\\b(prompt|instructions)\\b"},
+    {kLeak, "\\byour\\s+(system(’|')?s?|internal|hidden|initial|original|secret)\\s+"
+            "(parameters|instructions|prompt|configuration|rules|settings)\\b",
+     0.45},
+    {kLeak, "\\b(say|tell|give|share|reveal|print|write|spell|show) (me )?(the|your) (password|passcode|"
+            "passphrase|access code|secret key)\\b",
+     0.45, false, "\\b(password|passcode|passphrase|access code|secret key)\\b"},
+    {kLeak, "\\b(poem|story|song|haiku|riddle|acrostic|limerick) (about|containing|with|including|"
+            "that reveals) (the|your) (password|secret|access code|secret key)\\b",
+     0.5},
+    {kLeak, "(비밀번호|パスワード|密码|contraseña|passwort).{0,60}(알려|教え|告诉|提供|dime|sag)", 0.5},
     // --- Persona / jailbreak role play -------------------------------------------------------
     {kPersona, "\\bDAN\\b", 0.5, true},
     {kPersona, "\\bdo\\s+anything\\s+now\\b", 0.8},
@@ -135,31 +185,34 @@ constexpr Signal kSignals[] = {
     {kPersona, "\\b(jailbreak|jailbroken|developer|god|dan|unrestricted|unfiltered|evil|"
                "uncensored|debug|admin)\\s+mode\\b",
      0.6},
+    {kPersona, "\\b(not|never)\\s+(bound|restricted|limited|governed|constrained)\\s+by\\b", 0.45, false,
+     "\\b(bound|restricted|limited|governed|constrained)\\s+by\\b"},
     {kPersona,
-     "\\b(no|without|free\\s+(of|from)|not\\s+bound\\s+by|not\\s+restricted\\s+by|not\\s+subject"
-     "\\s+to|exempt\\s+from|removed?|suspended|disabled?|free\\s+of\\s+all)\\s+(any\\s+|all\\s+|"
-     "the\\s+|your\\s+|its\\s+|of\\s+)?(restrictions|filters|filtering|limits|limitations|"
-     "censorship|content\\s+polic(y|ies)|ethical\\s+(guidelines|constraints|boundaries)|"
-     "moral\\s+(guidelines|constraints|boundaries)|ethics|morals|guidelines|rules|"
-     "confidentiality\\s+rules|safety\\s+(rules|filters|guidelines|tuning))\\b",
-     0.5},
+     "\\b(no|without|free\\s+(of|from)|exempt\\s+from|removed?|suspended|disabled)\\s+(any\\s+|all\\s+|the\\s+)?"
+     "(restrictions|filters|filtering|limitations|censorship|content\\s+polic(y|ies)|"
+     "ethical\\s+guidelines|moral\\s+guidelines|ethics|morals|confidentiality\\s+rules|"
+     "safety\\s+(rules|filters|guidelines|tuning))\\b",
+     0.5, false,
+     "\\b(restrictions|filters|filtering|limitations|censorship|ethics|morals|tuning|content polic)"},
+    {kPersona, "\\b(no|without|free of|free from|not bound by) (any |all |the )?(rules|limits|guidelines|"
+               "boundaries)\\b",
+     0.4},
     {kPersona, "\\b(amoral|unethical|immoral|unfiltered|uncensored|unrestricted|unbound|"
                "boundless)\\b" GAP "\\b(ai|chatbot|bot|model|assistant|character|persona|"
-               "response|responses|version|language\\s+model)\\b",
+               "response|responses|language\\s+model)\\b",
      0.45},
     {kPersona, "\\b(ai|chatbot|bot|model|assistant|character|persona)\\b" GAP
                "\\b(amoral|unfiltered|uncensored|unrestricted|without\\s+(any\\s+)?(restrictions|"
                "filters|limits|ethics|morals))\\b",
      0.45},
-    {kPersona, "\\b(never|don't|do\\s+not|must\\s+not)\\s+(break|step\\s+out\\s+of|leave)\\s+"
-               "(of\\s+)?character\\b",
-     0.5},
+    {kPersona, "\\b(break|step\\s+out\\s+of|leave|drop)\\s+(of\\s+)?character\\b", 0.45},
     {kPersona, "\\b(stay|remain|always\\s+stays?)\\s+in\\s+(that\\s+|this\\s+|the\\s+)?"
                "(character|persona|role)\\b",
      0.4},
     {kPersona, "\\b(does\\s+not|doesn't|don't|will\\s+not|won't|never)\\s+(care|refuse|"
                "apologi[sz]e|warn)\\b",
-     0.3},
+     0.3, false,
+     "\\b(care|refuse|apologi[sz]e|warn)\\b"},
     {kPersona, "\\b(regardless|irrespective)\\s+of\\s+(how\\s+)?(legal|ethical|moral|"
                "illegal|immoral|unethical|harmful|dangerous)",
      0.4},
@@ -174,7 +227,8 @@ constexpr Signal kSignals[] = {
     {kPersona, "\\bprefix\\b" SGAP "\\b(responses?|answers?|replies|output)\\b", 0.25},
     {kPersona, "\\b(drop|remove|without|no)\\s+(all\\s+|any\\s+)?(the\\s+)?(disclaimers|"
                "warnings|caveats|refusals)\\b",
-     0.4},
+     0.4, false,
+     "\\b(disclaimers|warnings|caveats|refusals)\\b"},
     {kPersona, "\\b(you\\s+are|you're)\\s+(now\\s+)?(free|unchained|liberated|no\\s+longer\\s+"
                "(an?\\s+)?(ai|assistant|bound|restricted))\\b",
      0.5},
@@ -197,15 +251,32 @@ constexpr Signal kSignals[] = {
                ")?(removed|lifted|disabled)\\b",
      0.5},
     // --- Fake authority / privileged context ---------------------------------------------------
-    {kAuthority, "\\b(i\\s+am|i'm|this\\s+is)\\s+(an?\\s+|the\\s+|your\\s+)?(openai|anthropic|"
-                 "on-call|system|lead|senior)?\\s*(employee|developer|engineer|creator|admin|"
-                 "administrator|operator|owner|sre|auditor|boss|supervisor|programmer)\\b",
+    {kAuthority, "\\b(i am|i'm|this is) (an |a |the |your )?(openai |anthropic |on-call |system |lead |"
+                 "senior )?(employee|developer|engineer|creator|admin|administrator|operator|owner|sre|"
+                 "auditor|boss|supervisor|programmer|president|ceo|manager|police|officer|agent)\\b",
      0.35},
     {kAuthority, "\\b(clearance|authori[sz]ation)\\s+level\\b", 0.35},
     {kAuthority, "\\b(guardrails|safety|filters|content\\s+policy|restrictions)\\s+(are\\s+|is\\s+)?"
                  "(now\\s+)?(off|suspended|disabled|lifted|removed|deactivated)\\b",
      0.6},
-    {kAuthority, "\\b(incident|maintenance|test|testing|debug|admin)\\s+mode\\b", 0.35},
+    {kAuthority, "\\b(incident|maintenance|test|testing|debug|admin|system|override|"
+                 "diagnostic|root|superuser|service|law\\s+enforcement)\\s+(override\\s+)?mode\\b",
+     0.4, false,
+     "\\bmode\\b"},
+    {kAuthority, "\\b(entering|enter|activate|enable|switch\\s+to|switching\\s+to|now\\s+in)\\s+"
+                 "(the\\s+|a\\s+)?['\"]?\\w+(\\s+\\w+)?['\"]?\\s+mode\\b",
+     0.3, false,
+     "\\bmode\\b"},
+    {kAuthority, "\\b(running|performing|doing)\\s+(a\\s+)?['\"]?(system|security|routine)\\s+"
+                 "(check|upgrade|update|audit|test)",
+     0.35, false,
+     "\\b(system|security|routine)\\s+(check|upgrade|update|audit|test)"},
+    {kAuthority, "\\bas\\s+an\\s+ai\\s+(developed|created|made|built)\\s+by\\b", 0.3},
+    {kExfiltration, "\\b(the\\s+)?user'?s\\s+(e-?mail|home|address|phone|location|password|"
+                    "personal|birth|credit\\s+card|ssn|social\\s+security)",
+     0.35},
+    {kExfiltration, "\\bwhere\\s+(does\\s+|is\\s+)?the\\s+user\\s+(lives?|living|located)\\b",
+     0.45},
     {kAuthority, "\\b(message|notice|update)\\s+from\\s+(your\\s+)?(operator|developer|admin|"
                  "system|administrator)\\b",
      0.4},
@@ -240,15 +311,25 @@ constexpr Signal kSignals[] = {
     // --- Instructions smuggled into documents and tool output --------------------------------
     {kSmuggling, "\\b(note|message|instructions?|reminder)\\s+(to|for)\\s+(the\\s+)?(ai|"
                  "assistant|llm|model|chatbot|agent|bot)\\b",
-     0.6},
+     0.6, false,
+     "\\b(ai|assistant|llm|model|chatbot|agent|bot)\\b"},
+    {kSmuggling, "\\b(pour|à)\\s+l('|’)(ia|assistant)\\b|\\b(für|an)\\s+die\\s+ki\\b|"
+                 "\\bpara\\s+(la|el)\\s+(ia|asistente)\\b|\\bper\\s+l('|’)(ia|assistente)\\b",
+     0.4, false,
+     "\\b(ia|ki|assistente|asistente|assistant)\\b"},
     {kSmuggling, "\\b(ai|llm)\\s+(agents?|assistants?|models?)\\s+(reading|processing|"
                  "summari[sz]ing)\\s+this\\b",
      0.7},
     {kSmuggling, "\\bassistant\\s*[,:]\\s*(before|after|when|instead|ignore|skip|do|you)\\b", 0.45},
     {kSmuggling, "<important>", 0.45},
-    {kSmuggling, "\\b(do\\s+not|don't|never)\\s+(tell|mention|inform|reveal|show|alert|"
-                 "notify)\\s+(this\\s+|it\\s+)?(to\\s+)?(the\\s+)?user\\b",
-     0.55},
+    {kSmuggling, "\\b(tell|mention|inform|reveal|show|alert|notify)\\s+(this\\s+|it\\s+)?(to\\s+)?"
+                 "(the\\s+)?user\\b",
+     0.3, false,
+     "\\buser\\b"},
+    {kSmuggling, "\\b(do not|don't|never|without) (tell|mention|inform|reveal|show|alert|"
+                 "notify)(ing)? (this |it )?(to )?(the )?user\\b",
+     0.55, false,
+     "\\buser\\b"},
     {kSmuggling, "\\bwithout\\s+(telling|informing|notifying|alerting)\\s+(the\\s+)?user\\b", 0.5},
     {kSmuggling, "\\b(hidden|secret)\\s+(note|text|instruction|message)\\b|note\\s+cach(é|e)e", 0.45},
     {kSmuggling, "<!--[^>]{0,200}\\b(ignore|run|execute|assistant|ai|llm|agent|do\\s+not|"
@@ -261,17 +342,30 @@ constexpr Signal kSignals[] = {
     {kSmuggling, "\\b(rot13|rot-13|base64|hex)\\b" GAP "\\b(follow|execute|carry\\s+(it\\s+)?out|"
                  "obey|instructions?)\\b",
      0.4},
-    {kSmuggling, "\\b(reply|respond|answer|write)\\s+(using|in|with)\\s+(base64|rot13|hex|"
-                 "morse|pig\\s+latin|reversed?)\\b",
-     0.35},
+    {kSmuggling, "\\b(reply|respond|answer|write|say|tell|provide|give|spell|encode)\\b" SGAP
+                 "\\b(using|in|with|into|as)\\s+(base64|base-64|rot13|rot-13|hex|morse|pig\\s+latin|"
+                 "reversed?|leetspeak)\\b",
+     0.35, false,
+     "\\b(base-?64|rot-?13|hex|morse|latin|reversed?|leetspeak)\\b"},
+    {kSmuggling, "(base64|pig\\s+latin)(로|で|으로)", 0.35},
+    {kSmuggling, "\\b(modify|rewrite|alter|prefix|append|invert|reverse)\\s+"
+                 "(your|the)\\s+(response|answer|reply|output|message)s?\\b",
+     0.25},
+    {kSmuggling, "\\b(letters|words|characters)\\s+in\\s+your\\s+(message|response|answer|reply)\\b",
+     0.3},
     {kSmuggling, "\\b(invert|reverse)\\s+the\\s+order\\s+of\\b", 0.3},
-    {kSmuggling, "\\b(integrate|incorporate|append|insert|add|include)\\s+(the\\s+)?"
-                 "(subsequent|following)\\s+(code|snippet)\\b",
-     0.35},
+    {kSmuggling, "\\b(integrate|incorporate|append|insert|add|include|make|embed|merge)\\s+(the\\s+)?"
+                 "(subsequent|following|next)\\s+(code|snippet)(\\s+(section|block|segment))?\\b",
+     0.4, false,
+     "\\b(subsequent|following|next)\\s+(code|snippet)"},
     {kSmuggling, "\\b(subprocess|os\\.system|eval\\(|exec\\(|rm\\s+-rf|curl\\s+[^\\n|]{0,80}\\|"
                  "\\s*(ba)?sh)",
      0.3},
-    {kSmuggling, "\\bterminate\\(\\)|\\.kill\\(|shutil\\.rmtree", 0.2},
+    {kSmuggling, "\\bterminate\\(\\)|\\.kill\\(|shutil\\.rmtree|requests\\.post\\(\\s*['\"]https?://", 0.25},
+    {kSmuggling, "\\b(following|subsequent|this)\\s+code(\\s+(snippet|section|block))?\\s+(in|into)\\s+"
+                 "your\\s+(code|codebase|solution|project|program)\\b",
+     0.4, false,
+     "\\byour\\s+(code|codebase|solution|project|program)\\b"},
     // --- Data exfiltration -------------------------------------------------------------------
     {kExfiltration, "!\\[[^\\]\\n]{0,60}\\]\\s*[\\(\\[]", 0.3},
     {kExfiltration, "https?://[^\\s)\\]]{1,200}\\?[^\\s)\\]]{0,100}=\\s*\\[?[A-Z_]{3,}\\]", 0.6},
@@ -290,10 +384,11 @@ constexpr Signal kSignals[] = {
                "language\\s+model)\\b",
      0.3},
     {kFraming, "\\b(will|would)\\s+never\\s+be\\s+(published|used|shared)\\b", 0.35},
-    {kFraming, "\\bfor\\s+the\\s+purpose\\s+of\\s+understanding\\b", 0.25},
+    {kFraming, "\\bfor the purpose of understanding\\b", 0.25},
     {kFraming, "\\b(without\\s+(being\\s+)?(caught|detected|noticed|alerting|traced)|"
                "not\\s+(be\\s+)?traced\\s+back|undetected|get\\s+away\\s+with)\\b",
-     0.4},
+     0.4, false,
+     "\\b(caught|detected|noticed|alerting|traced|undetected|away\\s+with)\\b"},
     {kFraming, "\\b(imagine|suppose|pretend)\\s+(you\\s+are|you're|that\\s+you)\\b", 0.2},
     {kFraming, "\\b(you\\s+are|you're)\\s+an?\\s+(\\w+\\s+){0,3}(specialist|journalist|"
                "psychologist|hacker|criminal|writer|character|agent|expert)\\b",
@@ -305,13 +400,62 @@ constexpr Signal kSignals[] = {
                "cheat\\s+on)\\b",
      0.25},
     {kFraming, "\\bwrite\\s+(one|a)\\s+(offensive|toxic|unfriendly|racist|hateful)\\b", 0.55},
+    {kFraming, "\\b(start|begin)\\s+(your\\s+(response|reply|answer)\\s+)?with\\b.{0,30}['\"“]\\s*sure,?\\s+"
+               "here",
+     0.6},
+    {kFraming, "\\b(against|violates?|contrary\\s+to)\\s+your\\s+(programming|guidelines|rules|"
+               "polic(y|ies)|training)\\b",
+     0.35},
+    {kFraming, "\\b(rogue|unaligned)\\s+ai\\b|\\bdestroy\\s+humanity\\b|\\bdisables?\\s+(these\\s+|"
+               "the\\s+)?(security|antivirus)",
+     0.3},
+    // --- Jailbreak persona vocabulary: counted, see scoreInjection ---------------------------
+    {kLexicon, "\\bamoral\\b", 0.0},
+    {kLexicon, "\\bunethical\\b", 0.0},
+    {kLexicon, "\\bimmoral\\b", 0.0},
+    {kLexicon, "\\bunfiltered\\b", 0.0},
+    {kLexicon, "\\buncensored\\b", 0.0},
+    {kLexicon, "\\bunrestricted\\b", 0.0},
+    {kLexicon, "\\billegal\\b", 0.0},
+    {kLexicon, "\\bnsfw\\b", 0.0},
+    {kLexicon, "\\bexplicit\\b", 0.0},
+    {kLexicon, "\\boffensive\\b", 0.0},
+    {kLexicon, "\\bracist\\b", 0.0},
+    {kLexicon, "\\bevil\\b", 0.0},
+    {kLexicon, "\\btoxic\\b", 0.0},
+    {kLexicon, "\\bharmful\\b", 0.0},
+    {kLexicon, "\\bswear(s|ing)?\\b", 0.0},
+    {kLexicon, "\\bslurs?\\b", 0.0},
+    {kLexicon, "\\bfoul[\\s-]mouthed\\b", 0.0},
+    {kLexicon, "\\binappropriate\\b", 0.0},
+    {kLexicon, "\\birresponsible\\b", 0.0},
+    {kLexicon, "\\bboundless\\b", 0.0},
+    {kLexicon, "\\bdangerous\\b", 0.0},
+    {kLexicon, "\\bno\\s+matter\\s+(how|what)\\b", 0.0},
+    {kLexicon, "\\b(any|every)\\s+request\\b", 0.0},
+    {kLexicon, "\\b(never|won't|will\\s+not|doesn't|does\\s+not)\\s+refuse", 0.0},
+    {kLexicon, "\\bmorals?\\b", 0.0},
+    {kLexicon, "\\b(ethics|ethical)\\b", 0.0},
+    {kLexicon, "\\bsinister\\b|\\bcallous\\b|\\bheartless\\b", 0.0},
+    {kLexicon, "\\bcensor(ship|ed)?\\b", 0.0},
+    // --- Defensive phrasing of system prompts (dampens) ---------------------------------------
+    {kDefensive, "\\b(even\\s+if|if)\\s+(a|the)\\s+(user|someone|anyone|customer)\\s+(asks?|tells?|"
+                 "requests?|says)\\b",
+     0.0},
+    {kDefensive, "\\b(treat|consider)\\s+(retrieved|the|all|any)\\s+\\w*\\s*(documents?|content|"
+                 "input|data)\\s+as\\s+(data|untrusted)",
+     0.0},
+    {kDefensive, "\\bdo\\s+not\\s+follow\\s+(any\\s+)?instructions\\s+(that\\s+appear\\s+)?"
+                 "(inside|in|within|from)\\b",
+     0.0},
     // --- Talking about attacks rather than making them (dampens, see scoreInjection) --------
     {kMeta, "\\b(prompt[\\s-]injection|jailbreak(ing)?\\s+(attempt|attack|detection)|injection\\s+"
             "attempt|owasp|red[\\s-]team(ing)?)\\b",
      0.0},
     {kMeta, "\\b(classify|detect|neutrali[sz]e|flag|explain|what\\s+is|quiz|guide|is\\s+it\\s+"
             "likely)\\b" GAP "\\b(attack|injection|jailbreak|role\\s+markers|malicious)\\b",
-     0.0},
+     0.0, false,
+     "\\b(attack|injection|jailbreak|markers|malicious)"},
 };
 
 #undef GAP
@@ -323,12 +467,19 @@ static_assert(kSignalCount <= kMaxInjectionSignals);
 // Unicode tag characters U+E0000..U+E007F (invisible; "ASCII smuggling") are F3 A0 80..81 xx.
 std::size_t countTagCharacters(std::string_view text) {
   std::size_t count = 0;
-  for (std::size_t i = 0; i + 3 < text.size(); ++i) {
-    if (static_cast<unsigned char>(text[i]) == 0xF3 &&
-        static_cast<unsigned char>(text[i + 1]) == 0xA0 &&
-        (static_cast<unsigned char>(text[i + 2]) & 0xFE) == 0x80) {
+  const char* p = text.data();
+  const char* end = text.data() + text.size();
+  while (p + 3 < end) {
+    const void* hit = std::memchr(p, 0xF3, static_cast<std::size_t>(end - p - 3));
+    if (hit == nullptr) {
+      break;
+    }
+    p = static_cast<const char*>(hit);
+    if (static_cast<unsigned char>(p[1]) == 0xA0 && (static_cast<unsigned char>(p[2]) & 0xFE) == 0x80) {
       ++count;
-      i += 3;
+      p += 4;
+    } else {
+      ++p;
     }
   }
   return count;
@@ -377,7 +528,73 @@ bool gibberishSuffix(std::string_view text) {
   return bursts >= 3 || (bursts >= 2 && odd_words >= 1);
 }
 
+// RE2 programs for the anchored signals, compiled once per process.
+class Confirmers {
+ public:
+  Confirmers() {
+    programs_.resize(kSignalCount);
+    for (std::size_t i = 0; i < kSignalCount; ++i) {
+      if (kSignals[i].anchor.empty()) {
+        continue;
+      }
+      RE2::Options options;
+      options.set_log_errors(false);
+      // Bytes, like the pattern database: UTF-8 literals in patterns match their byte sequences
+      // and invalid UTF-8 in the input is just bytes.
+      options.set_encoding(RE2::Options::EncodingLatin1);
+      options.set_case_sensitive(kSignals[i].case_sensitive);
+      options.set_never_capture(true);
+      auto program = std::make_unique<RE2>(re2::StringPiece(kSignals[i].pattern.data(),
+                                                            kSignals[i].pattern.size()),
+                                           options);
+      if (program->ok()) {
+        programs_[i] = std::move(program);
+      }
+    }
+  }
+  const RE2* get(std::size_t index) const {
+    return index < programs_.size() ? programs_[index].get() : nullptr;
+  }
+
+ private:
+  std::vector<std::unique_ptr<RE2>> programs_;
+};
+
+const Confirmers& confirmers() {
+  static const Confirmers instance;
+  return instance;
+}
+
 }  // namespace
+
+void onInjectionMatch(std::string_view text, unsigned index, std::size_t end,
+                      InjectionScanState& state) {
+  if (index >= kSignalCount || state.fired.test(index)) {
+    return;
+  }
+  if (kSignals[index].anchor.empty()) {
+    state.fired.set(index);
+    return;
+  }
+  // Anchored: confirm the full phrase around the anchor, a bounded number of times per text.
+  constexpr std::size_t kWindow = 240;
+  constexpr std::uint8_t kMaxAttempts = 24;
+  if (state.attempts[index] >= kMaxAttempts) {
+    return;
+  }
+  ++state.attempts[index];
+  const RE2* program = confirmers().get(index);
+  if (program == nullptr) {
+    return;
+  }
+  const std::size_t from = end > kWindow ? end - kWindow : 0;
+  const std::size_t to = std::min(text.size(), end + kWindow);
+  if (RE2::PartialMatch(re2::StringPiece(text.data() + from, to - from), *program)) {
+    state.fired.set(index);
+  }
+}
+
+void warmInjectionConfirmers() { (void)confirmers(); }
 
 std::string_view injectionSignalPattern(std::size_t index) {
   return index < kSignalCount ? kSignals[index].pattern : std::string_view();
@@ -391,11 +608,12 @@ std::vector<PatternSpec> injectionPatterns() {
   std::vector<PatternSpec> specs;
   specs.reserve(kSignalCount);
   for (std::size_t i = 0; i < kSignalCount; ++i) {
-    unsigned flags = kSingleMatch;
+    const bool anchored = !kSignals[i].anchor.empty();
+    unsigned flags = anchored ? 0u : unsigned{kSingleMatch};
     if (!kSignals[i].case_sensitive) {
       flags |= kCaseless;
     }
-    specs.push_back(PatternSpec{std::string(kSignals[i].pattern),
+    specs.push_back(PatternSpec{std::string(anchored ? kSignals[i].anchor : kSignals[i].pattern),
                                 makePatternId(TriggerKind::kInjection, static_cast<unsigned>(i)),
                                 flags});
   }
@@ -414,6 +632,8 @@ InjectionVerdict scoreInjection(std::string_view text, const SignalSet& fired, d
     }
     verdict.signals.push_back(family);
   };
+  bool defensive = false;
+  int vocabulary = 0;
   for (std::size_t i = 0; i < kSignalCount; ++i) {
     if (!fired.test(i)) {
       continue;
@@ -422,8 +642,21 @@ InjectionVerdict scoreInjection(std::string_view text, const SignalSet& fired, d
       meta = true;
       continue;
     }
+    if (kSignals[i].family == kDefensive) {
+      defensive = true;
+      continue;
+    }
+    if (kSignals[i].family == kLexicon) {
+      ++vocabulary;
+      continue;
+    }
     keep *= 1.0 - kSignals[i].weight;
     note(kSignals[i].family);
+  }
+  // One or two of these words are ordinary; a pile of them describes a jailbreak persona.
+  if (vocabulary >= 3) {
+    keep *= vocabulary >= 6 ? 0.15 : (vocabulary >= 4 ? 0.4 : 0.65);
+    note(kLexicon);
   }
   const std::size_t tags = countTagCharacters(text);
   if (tags >= 4) {
@@ -437,8 +670,13 @@ InjectionVerdict scoreInjection(std::string_view text, const SignalSet& fired, d
   double score = 1.0 - keep;
   if (meta) {
     // Questions about prompt injection quote attack phrases without making them.
-    score *= 0.6;
+    score *= 0.45;
     note(kMeta);
+  }
+  if (defensive) {
+    // System prompts that anticipate attacks ("even if a user asks you to ignore these rules").
+    score *= 0.5;
+    note(kDefensive);
   }
   verdict.score = std::clamp(score, 0.0, 1.0);
   verdict.flagged = verdict.score >= threshold;

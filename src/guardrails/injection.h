@@ -8,7 +8,9 @@
 
 #include "guardrails/pattern_db.h"
 
+#include <array>
 #include <bitset>
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
@@ -17,8 +19,22 @@ namespace gatehouse::guardrails::detail {
 inline constexpr std::size_t kMaxInjectionSignals = 256;
 using SignalSet = std::bitset<kMaxInjectionSignals>;
 
-/// The signal patterns, with ids made by makePatternId(TriggerKind::kInjection, index).
+/// Per-scan state of the injection detector.
+struct InjectionScanState {
+  SignalSet fired;
+  std::array<std::uint8_t, kMaxInjectionSignals> attempts{};  // RE2 confirmations tried
+};
+
+/// The signal patterns, with ids made by makePatternId(TriggerKind::kInjection, index). Most are
+/// matched as they are; a few are cheap anchors whose full phrase onInjectionMatch confirms.
 std::vector<PatternSpec> injectionPatterns();
+
+/// Records a match of signal `index` ending at `end` (confirming anchored signals).
+void onInjectionMatch(std::string_view text, unsigned index, std::size_t end,
+                      InjectionScanState& state);
+
+/// Compiles the RE2 confirmation programs now (otherwise on first use).
+void warmInjectionConfirmers();
 
 /// The pattern and weight of signal `index` (for tuning tools and tests).
 std::string_view injectionSignalPattern(std::size_t index);

@@ -1,7 +1,7 @@
 #pragma once
 
-// Phone-number validation through libphonenumber, kept behind this header so no other file
-// (and no public header) sees its types.
+// Phone-number validation with libphonenumber's metadata, kept behind this header so no other
+// file (and no public header) sees libphonenumber's types.
 
 #include <string_view>
 
@@ -14,8 +14,16 @@ enum class PhoneStyle {
   kOther,          ///< National format without a trunk prefix: (11) 96442-1941.
 };
 
-/// True when libphonenumber finds `text` a valid number (IsValidNumber: the number plan's
-/// ranges, not only its length) for the regions `style` implies. Thread-safe.
+/// True when `text` (digits with any separators) is a valid number for the regions `style`
+/// implies, by libphonenumber's metadata: the IsValidNumberForRegion rule (general description
+/// plus one number type), evaluated with RE2. Thread-safe; the metadata is compiled on first use.
 bool phoneValid(std::string_view text, PhoneStyle style);
+
+/// The same rule for a national significant number in one region ("GB", "US"...).
+bool phoneNsnValidForRegion(std::string_view nsn, std::string_view region);
+
+/// Oracles for tests: libphonenumber's own PhoneNumberUtil (slow: tens of microseconds a call).
+bool phoneValidByLibphonenumber(std::string_view text, std::string_view region);
+bool phoneNsnValidByLibphonenumber(std::string_view nsn, std::string_view region);
 
 }  // namespace gatehouse::guardrails::detail

@@ -9,6 +9,10 @@
 #include <array>
 #include <string>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace gatehouse::guardrails::detail {
 namespace {
 
@@ -155,7 +159,10 @@ void detectIpv6(std::string_view text, std::size_t hint, std::size_t& covered,
   if (end - start >= 2 && text[end - 1] == ':' && text[end - 2] != ':') {
     --end;
   }
-  if (end < text.size() && (isWord(static_cast<unsigned char>(text[end])) || text[end] == '.')) {
+  if (end < text.size() &&
+      (isWord(static_cast<unsigned char>(text[end])) ||
+       (text[end] == '.' && end + 1 < text.size() &&
+        isAlnum(static_cast<unsigned char>(text[end + 1]))))) {
     return;
   }
   const std::string_view candidate = text.substr(start, end - start);
@@ -410,6 +417,72 @@ bool phoneContext(std::string_view text, std::size_t start) {
 }
 
 }  // namespace
+
+namespace {
+constexpr ByteSet kStructuralSet =
+    ByteSet::of([](unsigned char c) { return isDigit(c) || c == ':'; });
+}  // namespace
+
+namespace {
+
+// Index of the first digit or ':' at or after `from`, or text.size(). Digits and colons are
+// rare in prose, so whole 16-byte blocks are skipped with SSE2 compares.
+std::size_t nextStructural(std::string_view text, std::size_t from) {
+  const std::size_t n = text.size();
+  std::size_t i = from;
+#if defined(__SSE2__)
+  const __m128i below_zero = _mm_set1_epi8('0' - 1);
+  const __m128i above_colon = _mm_set1_epi8(':' + 1);
+  while (i + 16 <= n) {
+    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+    // '0'..'9' and ':' are contiguous (0x30..0x3A); signed compares are fine below 0x80.
+    const __m128i in_range =
+        _mm_and_si128(_mm_cmpgt_epi8(block, below_zero), _mm_cmplt_epi8(block, above_colon));
+    const int mask = _mm_movemask_epi8(in_range);
+    if (mask != 0) {
+      return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    }
+    i += 16;
+  }
+#endif
+  while (i < n && !kStructuralSet.contains(text[i])) {
+    ++i;
+  }
+  return i;
+}
+
+}  // namespace
+
+void findStructuralTriggers(std::string_view text, std::vector<NumberRun>& runs,
+                            std::vector<Candidate>& out) {
+  const std::size_t n = text.size();
+  std::size_t ipv6_covered = 0;
+  for (std::size_t i = nextStructural(text, 0); i < n; i = nextStructural(text, i + 1)) {
+    if (text[i] == ':') {
+      const bool hex_before = i > 0 && isHex(static_cast<unsigned char>(text[i - 1]));
+      const bool next_hex = i + 1 < n && isHex(static_cast<unsigned char>(text[i + 1]));
+      if (hex_before && (next_hex || (i + 1 < n && text[i + 1] == ':'))) {
+        detectIpv6(text, i - 1, ipv6_covered, out);
+      } else if (i + 2 < n && text[i + 1] == ':' && isHex(static_cast<unsigned char>(text[i + 2]))) {
+        detectIpv6(text, i, ipv6_covered, out);
+      }
+      continue;
+    }
+    // A digit that starts a group: IBANs begin with two capitals right before it.
+    if (i >= 2 && i + 1 < n && isUpper(static_cast<unsigned char>(text[i - 1])) &&
+        isUpper(static_cast<unsigned char>(text[i - 2])) &&
+        isDigit(static_cast<unsigned char>(text[i + 1])) &&
+        (i == 2 || !isWord(static_cast<unsigned char>(text[i - 3])))) {
+      detectIban(text, i - 2, out);
+    }
+    NumberRun run{};
+    if (extendNumberRun(text, i, run)) {
+      runs.push_back(run);
+      // Continue after the run; a ':' right after it (2001:db8::) is looked at next.
+      i = std::max<std::size_t>(i + 1, run.end) - 1;
+    }
+  }
+}
 
 bool extendNumberRun(std::string_view text, std::size_t digit, NumberRun& run) {
   if (digit >= text.size() || !isDigit(static_cast<unsigned char>(text[digit]))) {

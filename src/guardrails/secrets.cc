@@ -289,11 +289,9 @@ std::vector<PatternSpec> builtinTriggerPatterns() {
                       unsigned flags = 0) {
     specs.push_back(PatternSpec{std::move(expression), makePatternId(kind, index), flags});
   };
+  // Digits, IBAN starts and IPv6 colons have no literal to anchor on; as pattern-database
+  // triggers they cut its throughput by 3-4x, so findStructuralTriggers() finds them instead.
   add("[A-Za-z0-9._%+'\\-]@[A-Za-z0-9]", TriggerKind::kEmailAt, 0);
-  add("[0-9]", TriggerKind::kDigit, 0);
-  add("[0-9A-Fa-f]:[0-9A-Fa-f:]", TriggerKind::kIpv6, 0);
-  add("::[0-9A-Fa-f]", TriggerKind::kIpv6, 1);
-  add("\\b[A-Z]{2}[0-9]{2}", TriggerKind::kIban, 0);
   for (std::size_t i = 0; i < kSecretRules.size(); ++i) {
     add("\\b" + escapeLiteral(kSecretRules[i].prefix), TriggerKind::kSecretPrefix,
         static_cast<unsigned>(i));
@@ -581,16 +579,31 @@ void detectAssignment(std::string_view text, std::size_t end, std::vector<Candid
   while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t')) {
     ++pos;
   }
+  char quote = 0;
   if (pos < text.size() && (text[pos] == '"' || text[pos] == '\'')) {
+    quote = text[pos];
     ++pos;
   }
   std::size_t value_end = pos;
-  while (value_end < text.size() && value_end - pos <= 256 && !kValueStopSet.contains(text[value_end])) {
-    ++value_end;
+  if (quote != 0) {
+    // A quoted value runs to its closing quote on the same line.
+    while (value_end < text.size() && value_end - pos <= 256 && text[value_end] != quote &&
+           text[value_end] != '\n') {
+      ++value_end;
+    }
+    if (value_end >= text.size() || text[value_end] != quote) {
+      value_end = pos;
+    }
   }
-  // A trailing period ends the sentence, not the value.
-  while (value_end > pos && text[value_end - 1] == '.') {
-    --value_end;
+  if (value_end == pos) {
+    while (value_end < text.size() && value_end - pos <= 256 &&
+           !kValueStopSet.contains(text[value_end])) {
+      ++value_end;
+    }
+    // A trailing period ends the sentence, not the value.
+    while (value_end > pos && text[value_end - 1] == '.') {
+      --value_end;
+    }
   }
   const std::string_view value = text.substr(pos, value_end - pos);
   // AWS secret access keys: 40 base64 characters under an AWS-ish secret key name.

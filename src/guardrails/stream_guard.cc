@@ -10,6 +10,7 @@ namespace {
 
 constexpr std::string_view kBegin = "-----BEGIN ";
 constexpr std::size_t kMinWindow = 64;
+constexpr std::size_t kMaxLabel = 40;  // "-----END " + label + "-----" stays below kMinWindow
 
 }  // namespace
 
@@ -65,45 +66,56 @@ bool OutputStreamGuard::enterPrivateKey(std::string& out, bool final) {
   if (action == Action::kAllow || action == Action::kFlag) {
     return false;
   }
-  std::size_t begin = held_.find(kBegin);
-  while (begin != std::string::npos) {
+  std::size_t search = 0;
+  for (std::size_t begin = held_.find(kBegin); begin != std::string::npos;
+       begin = held_.find(kBegin, search)) {
     const std::size_t label_start = begin + kBegin.size();
     const std::size_t label_end = held_.find("-----", label_start);
     if (label_end == std::string::npos || label_end - label_start > 64) {
+      return false;  // header still arriving (it is within the held window)
+    }
+    search = label_end + 5;
+    const std::string label = held_.substr(label_start, label_end - label_start);
+    // Same label rule as the engine's PEM detector ("RSA PRIVATE KEY", "PGP PRIVATE KEY
+    // BLOCK"); it also bounds the END marker the private-key state holds back (< kMinWindow).
+    const bool plausible_label =
+        label.size() <= kMaxLabel && std::all_of(label.begin(), label.end(), [](char c) {
+          return detail::isUpper(static_cast<unsigned char>(c)) ||
+                 detail::isDigit(static_cast<unsigned char>(c)) || c == ' ';
+        });
+    if (!plausible_label || label.find("PRIVATE KEY") == std::string::npos) {
+      continue;
+    }
+    const std::string end_marker = "-----END " + label + "-----";
+    const std::size_t end = held_.find(end_marker, label_end);
+    if (end != std::string::npos) {
+      search = end + end_marker.size();  // complete: the engine's PEM detector handles it
+      continue;
+    }
+    if (final) {
       return false;
     }
-    const std::string label = held_.substr(label_start, label_end - label_start);
-    if (label.find("PRIVATE KEY") != std::string::npos) {
-      const std::string end_marker = "-----END " + label + "-----";
-      if (held_.find(end_marker, label_end) != std::string::npos) {
-        return false;  // complete: the engine's PEM detector handles it
-      }
-      if (final) {
-        return false;
-      }
-      // Send what precedes the key (scanned as usual), then the placeholder, then go quiet.
-      std::string rest = held_.substr(begin);
-      held_.resize(begin);
-      emitScanned(out, held_.size(), true);
-      if (blocked_) {
-        return true;
-      }
-      Finding finding;
-      finding.type = EntityType::kPrivateKey;
-      count(entityTypeName(EntityType::kPrivateKey), action);
-      if (action == Action::kBlock) {
-        blocked_ = true;
-        blocked_by_ = std::string(entityTypeName(EntityType::kPrivateKey));
-        return true;
-      }
-      out += pseudonymizer_.placeholderFor(placeholderLabel(finding), rest.substr(0, 64), false);
-      held_ = rest.substr(label_end + 5 - begin);
-      in_private_key_ = true;
-      end_marker_ = end_marker;
-      context_.clear();
+    // Send what precedes the key (scanned as usual), then the placeholder, then go quiet.
+    std::string rest = held_.substr(begin);
+    held_.resize(begin);
+    emitScanned(out, held_.size(), true);
+    if (blocked_) {
       return true;
     }
-    begin = held_.find(kBegin, label_end);
+    Finding finding;
+    finding.type = EntityType::kPrivateKey;
+    count(entityTypeName(EntityType::kPrivateKey), action);
+    if (action == Action::kBlock) {
+      blocked_ = true;
+      blocked_by_ = std::string(entityTypeName(EntityType::kPrivateKey));
+      return true;
+    }
+    out += pseudonymizer_.placeholderFor(placeholderLabel(finding), rest.substr(0, 64), false);
+    held_ = rest.substr(label_end + 5 - begin);
+    in_private_key_ = true;
+    end_marker_ = end_marker;
+    context_.clear();
+    return true;
   }
   return false;
 }
@@ -163,7 +175,8 @@ void OutputStreamGuard::emitScanned(std::string& out, std::size_t cut, bool fina
 
 StreamStep OutputStreamGuard::process(bool final) {
   StreamStep step;
-  for (int guard_rounds = 0; guard_rounds < 1024; ++guard_rounds) {
+  // Each round consumes a private-key header or body, so the loop ends with the input.
+  for (;;) {
     if (in_private_key_ && !skipPrivateKey()) {
       break;
     }

@@ -198,16 +198,19 @@ double shannonEntropy(std::string_view text) {
     return 0.0;
   }
   std::array<std::uint32_t, 256> counts{};
+  std::array<unsigned char, 256> symbols;  // distinct bytes, in order of first appearance
+  std::size_t distinct = 0;
   for (char c : text) {
-    ++counts[static_cast<unsigned char>(c)];
+    const auto b = static_cast<unsigned char>(c);
+    if (counts[b]++ == 0) {
+      symbols[distinct++] = b;
+    }
   }
   const double n = static_cast<double>(text.size());
   double entropy = 0.0;
-  for (std::uint32_t count : counts) {
-    if (count != 0) {
-      const double p = count / n;
-      entropy -= p * std::log2(p);
-    }
+  for (std::size_t i = 0; i < distinct; ++i) {
+    const double p = counts[symbols[i]] / n;
+    entropy -= p * std::log2(p);
   }
   return entropy;
 }
@@ -255,22 +258,30 @@ bool looksLikePlaceholder(std::string_view value) {
       "secret",   "replace",   "insert",    "notreal", "fake",        "test1234", "12345678",
       "abcdefgh", "qwerty",    "letmein",   "null",    "undefined",   "none",     "env(",
       "process.env", "os.environ"};
-  for (std::string_view word : kWords) {
-    if (containsCi(value, word)) {
-      return true;
-    }
-  }
-  // One character repeated (aaaaaaaa, 00000000) or a tiny alphabet is a stand-in, not a secret.
+  // One lower-cased copy, then plain substring searches (memchr-based).
+  char buffer[256];
+  const std::size_t n = std::min(value.size(), sizeof(buffer));
   std::array<bool, 256> seen{};
   int distinct = 0;
-  for (char c : value) {
-    auto& slot = seen[static_cast<unsigned char>(c)];
+  for (std::size_t i = 0; i < n; ++i) {
+    buffer[i] = toLower(value[i]);
+    auto& slot = seen[static_cast<unsigned char>(value[i])];
     if (!slot) {
       slot = true;
       ++distinct;
     }
   }
-  return distinct <= 3;
+  // One character repeated (aaaaaaaa, 00000000) or a tiny alphabet is a stand-in, not a secret.
+  if (distinct <= 3) {
+    return true;
+  }
+  const std::string_view lowered(buffer, n);
+  for (std::string_view word : kWords) {
+    if (lowered.find(word) != std::string_view::npos) {
+      return true;
+    }
+  }
+  return false;
 }
 
 std::uint32_t crc32(std::string_view bytes) {

@@ -41,7 +41,12 @@ CREATE TABLE usage_records (
 CREATE INDEX usage_records_created_at ON usage_records (created_at);
 )sql";
 
-constexpr std::array<std::string_view, 1> kMigrations = {kV1};
+// Guardrail outcomes per request: "DETECTOR:action:count,...", never matched text.
+constexpr std::string_view kV2 = R"sql(
+ALTER TABLE usage_records ADD COLUMN guardrails TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<std::string_view, 2> kMigrations = {kV1, kV2};
 
 }  // namespace
 

@@ -10,13 +10,13 @@ namespace {
 
 constexpr std::string_view kInsert = R"sql(
 INSERT INTO usage_records (request_id, created_at, key_id, endpoint, model, provider, deployment,
-  upstream_model, stream, input_tokens, output_tokens, latency_ms, status, error_type)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14))sql";
+  upstream_model, stream, input_tokens, output_tokens, latency_ms, status, error_type, guardrails)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15))sql";
 
-constexpr std::array<std::string_view, 14> kColumns = {
-    "request_id",    "created_at", "key_id",         "endpoint",  "model",
-    "provider",      "deployment", "upstream_model", "stream",    "input_tokens",
-    "output_tokens", "latency_ms", "status",         "error_type"};
+constexpr std::array<std::string_view, 15> kColumns = {
+    "request_id",    "created_at", "key_id",         "endpoint",   "model",
+    "provider",      "deployment", "upstream_model", "stream",     "input_tokens",
+    "output_tokens", "latency_ms", "status",         "error_type", "guardrails"};
 
 // RFC 4180 quoting when a field needs it; a leading =,+,-,@ is prefixed with ' so a
 // spreadsheet does not evaluate a model name as a formula.
@@ -125,7 +125,8 @@ Result<void> UsageRecorder::write(const std::vector<UsageRecord>& batch) {
         .bind(11, r.output_tokens)
         .bind(12, r.latency_ms)
         .bind(13, std::int64_t{r.status})
-        .bind(14, r.error_type);
+        .bind(14, r.error_type)
+        .bind(15, r.guardrails);
     if (auto result = insert->run(); !result) {
       (void)db_->rollback();
       return result;
@@ -137,14 +138,15 @@ Result<void> UsageRecorder::write(const std::vector<UsageRecord>& batch) {
 Result<void> exportUsage(store::Database& db, ExportFormat format, std::ostream& out) {
   auto select = db.prepare(
       "SELECT request_id, created_at, key_id, endpoint, model, provider, deployment, "
-      "upstream_model, stream, input_tokens, output_tokens, latency_ms, status, error_type "
-      "FROM usage_records ORDER BY id");
+      "upstream_model, stream, input_tokens, output_tokens, latency_ms, status, error_type, "
+      "guardrails FROM usage_records ORDER BY id");
   if (!select) {
     return select.takeError();
   }
   // Which columns are integers (the rest are text).
-  constexpr std::array<bool, kColumns.size()> kIsInteger = {
-      false, true, false, false, false, false, false, false, true, true, true, true, true, false};
+  constexpr std::array<bool, kColumns.size()> kIsInteger = {false, true,  false, false, false,
+                                                            false, false, false, true,  true,
+                                                            true,  true,  true,  false, false};
   std::string line;
   if (format == ExportFormat::kCsv) {
     for (std::size_t i = 0; i < kColumns.size(); ++i) {

@@ -68,6 +68,24 @@ struct RoutingConfig {
   milliseconds max_retry_backoff{2'000};
 };
 
+/// Guardrail policies (PII, secrets, prompt injection, custom rules): each is a TOML policy
+/// file (see gatehouse::guardrails::parsePolicyToml), applied to every key (`default_policy`)
+/// or to chosen keys.
+struct GuardrailsConfig {
+  struct NamedPolicy {
+    std::string name;
+    std::string file;
+  };
+  struct KeyPolicy {
+    std::string key_id;
+    std::string policy;
+  };
+  std::string default_policy;  ///< Empty: keys without their own policy are not guarded.
+  std::vector<NamedPolicy> policies;
+  std::vector<KeyPolicy> key_policies;
+  std::size_t stream_window_bytes = 256;  ///< Output look-behind on streams.
+};
+
 struct Config {
   ServerConfig server;
   std::string data_dir = "./data";
@@ -75,6 +93,7 @@ struct Config {
   std::vector<ProviderConfig> providers;
   std::vector<ModelConfig> models;
   std::int64_t default_max_tokens = 4096;  ///< For Anthropic upstreams when callers omit it.
+  GuardrailsConfig guardrails;
   std::size_t usage_batch_size = 256;
   milliseconds usage_flush_interval{100};
 };

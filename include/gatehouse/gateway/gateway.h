@@ -3,6 +3,7 @@
 #include <gatehouse/common/clock.h>
 #include <gatehouse/config/config.h>
 #include <gatehouse/crypto/random.h>
+#include <gatehouse/gateway/guardrail_policies.h>
 #include <gatehouse/gateway/provider_keys.h>
 #include <gatehouse/http/types.h>
 
@@ -24,6 +25,7 @@ struct GatewayDependencies {
   const config::Config& config;
   const auth::KeyVerifier& keys;
   const ProviderKeyStore& provider_keys;
+  const GuardrailPolicies& guardrails;
   usage::UsageSink& usage;
   const Clock& clock;
   crypto::RandomSource& random;

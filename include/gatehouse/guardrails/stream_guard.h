@@ -28,7 +28,8 @@ struct StreamStep {
 /// however the provider splits it. A finding longer than the window (rare: a JWT with a huge
 /// payload) is masked from the point it was first seen. A PEM private key is handled as a
 /// state: from its BEGIN line, output is suppressed until its END line, so no key body leaks
-/// however long it is.
+/// however long it is. That is deliberately conservative: a block whose body turns out to be a
+/// placeholder ("MIIE...") is masked too, where the non-streaming guard would let it through.
 ///
 /// With pseudonymisation, restore placeholders first (Restorer) and guard the restored text:
 /// the output policy then sees what the caller would see.

@@ -31,6 +31,7 @@ struct UsageRecord {
   std::int64_t latency_ms = 0;
   int status = 0;          ///< HTTP status the caller got; 499 when the caller went away.
   std::string error_type;  ///< Empty on success.
+  std::string guardrails;  ///< "EMAIL:redact:2,INJECTION:flag:1": outcomes, never content.
 };
 
 /// Where the request path hands records. Must not block.

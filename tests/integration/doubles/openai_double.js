@@ -110,6 +110,17 @@ function validateChat(body) {
   return null;
 }
 
+/** What leak-secret streams: an AWS access key id split across two chunks. */
+export const LEAKED_SECRET = 'AKIAQ3EGRJ5QZ2L7XKTM';
+export const LEAKED_SECRET_PIECES = ['Your key is ', 'AKIAQ3EGRJ', '5QZ2L7XKTM', ' keep it safe.'];
+
+function lastUserText(body) {
+  const user = [...body.messages].reverse().find((m) => m.role === 'user');
+  if (!user) return '';
+  if (typeof user.content === 'string') return user.content;
+  return (user.content || []).filter((p) => p.type === 'text').map((p) => p.text).join('');
+}
+
 export async function startOpenAIDouble({ apiKey = 'sk-upstream-openai-double' } = {}) {
   let double;
 
@@ -148,9 +159,15 @@ export async function startOpenAIDouble({ apiKey = 'sk-upstream-openai-double' }
     const toolName = (body.tools && body.tools[0] && body.tools[0].function.name) || 'get_weather';
     const toolCallId = `call_dbl${record.seq}`;
     const argumentsText = JSON.stringify(TOOL_ARGUMENTS);
-    const pieces = behaviour.kind === 'slow-stream'
-      ? Array.from({ length: behaviour.chunks }, (_, i) => `tok${i} `)
-      : OPENAI_REPLY_PIECES;
+    let pieces = OPENAI_REPLY_PIECES;
+    if (behaviour.kind === 'slow-stream') {
+      pieces = Array.from({ length: behaviour.chunks }, (_, i) => `tok${i} `);
+    } else if (behaviour.kind === 'echo') {
+      const text = lastUserText(body);
+      pieces = fragments(text, Math.max(1, Math.ceil(text.length / 4)));
+    } else if (behaviour.kind === 'leak-secret') {
+      pieces = LEAKED_SECRET_PIECES;
+    }
     const completionTokens = isTool ? 9 : pieces.length;
     const usage = chatUsage(body, completionTokens);
     record.reportedUsage = { input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens };

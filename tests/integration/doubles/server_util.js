@@ -188,5 +188,10 @@ export function behaviourFor(model) {
   if (slow) return { kind: 'slow-stream', chunks: slow[1] ? Number(slow[1]) : 100, intervalMs: 100 };
   if (model.startsWith('tool-call')) return { kind: 'tool-call' };
   if (model === 'break-stream') return { kind: 'break-stream' };
+  // Answers with the last user message's text (streamed 4 characters a chunk), so tests see
+  // exactly what the gateway forwarded come back through its output path.
+  if (model === 'echo') return { kind: 'echo' };
+  // Streams an answer with an AWS access key id split across two chunks.
+  if (model === 'leak-secret') return { kind: 'leak-secret' };
   return { kind: 'text' };
 }

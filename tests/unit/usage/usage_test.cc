@@ -24,6 +24,7 @@ UsageRecord sample(std::string request_id, std::string model) {
   record.output_tokens = 34;
   record.latency_ms = 56;
   record.status = 200;
+  record.guardrails = "EMAIL:redact:1";
   return record;
 }
 
@@ -83,7 +84,8 @@ TEST(ExportUsage, JsonLinesHaveEveryFieldWithTypes) {
             "\"key_id\":\"AbCdEfGhIjKlMnOp\",\"endpoint\":\"/v1/chat/completions\","
             "\"model\":\"gpt\",\"provider\":\"oa\",\"deployment\":\"oa/gpt-4o-mini\","
             "\"upstream_model\":\"gpt-4o-mini\",\"stream\":true,\"input_tokens\":12,"
-            "\"output_tokens\":34,\"latency_ms\":56,\"status\":200,\"error_type\":\"\"}\n");
+            "\"output_tokens\":34,\"latency_ms\":56,\"status\":200,\"error_type\":\"\","
+            "\"guardrails\":\"EMAIL:redact:1\"}\n");
 }
 
 TEST(ExportUsage, CsvQuotesSeparatorsAndDefusesFormulas) {
