@@ -83,6 +83,17 @@ constexpr Signal kSignals[] = {
                 "(rules|instructions|memory|memories)\\b",
      0.6},
     {kOverride, "\\b(stop|cancel)\\s+everything\\b", 0.45},
+    {kOverride, "\\bnew\\s+(rule|instruction|directive|goal|task|objective)s?\\s*:", 0.45},
+    {kOverride, "\\bignore\\s+(all\\s+)?(safety|ethics|the\\s+rules|your\\s+rules|your\\s+guidelines|"
+                "restrictions|filters|your\\s+programming)\\b",
+     0.6},
+    {kOverride, "\\b(ignore|disregard|forget|skip)\\s+(the\\s+|this\\s+|that\\s+|your\\s+)?(\\w+\\s+)?(task|job|"
+                "assignment|request)\\b.{0,30}\\binstead\\b",
+     0.6, false, "\\binstead\\b"},
+    {kOverride, "\\byour\\s+(real|true|actual|new)\\s+(instructions|task|orders|goal|purpose|objective)\\b",
+     0.5},
+    {kOverride, "\\bfollow\\s+(them|these|those|it|that)\\s+instead\\b", 0.4},
+    {kOverride, "\\b(i\\s+have\\s+been|you\\s+have\\s+been|been)\\s+pwned\\b|\\bhaha\\s+pwned\\b", 0.4},
     {kOverride, "\\b(ignore|disregard|skip)\\s+(all\\s+)?(the\\s+)?(following|next|subsequent)\\s+"
                 "(sentences?|text|instructions?|inputs?|lines?|words)\\b",
      0.5, false,
@@ -132,7 +143,7 @@ constexpr Signal kSignals[] = {
   "guidelines|pre-?prompt)\\b"
     {kLeak,
      LEAK_VERB "(all\\s+(of\\s+)?)?your(\\s+(full|exact|entire|complete|initial|original|hidden|"
-               "system|secret|previous))?" LEAK_NOUN,
+               "system|secret|previous)){0,2}" LEAK_NOUN,
      0.55, false,
      "\\b(instructions|prompt|rules|directives|configuration|parameters|guidelines|pre-?prompt)\\b"},
     {kLeak,
@@ -164,6 +175,11 @@ constexpr Signal kSignals[] = {
     {kLeak, "\\b(password|access\\s+code|secret\\s+key)\\b", 0.15},
     {kLeak, "(비밀번호|パスワード|密码)", 0.35},
     {kLeak, "\\bpseudocode\\b", 0.25},
+    {kLeak, "\\b(text|words|everything|content|lines)\\s+(above|before)\\s+(this|my|these)\\b", 0.4},
+    {kLeak, "\\b(what|which)\\s+(instructions|rules|directions|guidelines)\\s+(did|were|have|has)\\b"
+            ".{0,40}\\byou\\b",
+     0.5},
+    {kLeak, "\\breveal\\s+(all\\s+)?(the\\s+|your\\s+)?(secrets|passwords|credentials|keys)\\b", 0.45},
     {kLeak, "\\b(words?|sentences?|lines?|text|paragraphs?)\\s+of\\s+(this|the|your)\\s+"
             "(prompt|instructions)\\b",
      0.45, false,
@@ -171,8 +187,9 @@ constexpr Signal kSignals[] = {
     {kLeak, "\\byour\\s+(system(’|')?s?|internal|hidden|initial|original|secret)\\s+"
             "(parameters|instructions|prompt|configuration|rules|settings)\\b",
      0.45},
-    {kLeak, "\\b(say|tell|give|share|reveal|print|write|spell|show) (me )?(the|your) (password|passcode|"
-            "passphrase|access code|secret key)\\b",
+    {kLeak, "\\b(say|tell|give|share|reveal|print|write|spell|show|repeat|output|put|include|insert|"
+            "wrap) (me )?(the|your) (correct |real |actual |secret )?(password|passcode|passphrase|"
+            "access code|secret key)\\b",
      0.45, false, "\\b(password|passcode|passphrase|access code|secret key)\\b"},
     {kLeak, "\\b(poem|story|song|haiku|riddle|acrostic|limerick) (about|containing|with|including|"
             "that reveals) (the|your) (password|secret|access code|secret key)\\b",
@@ -182,18 +199,20 @@ constexpr Signal kSignals[] = {
     {kPersona, "\\bDAN\\b", 0.5, true},
     {kPersona, "\\bdo\\s+anything\\s+now\\b", 0.8},
     {kPersona, "\\b[A-Z][A-Za-z0-9]*GPT(-?[0-9]+)?\\b", 0.3, true},
-    {kPersona, "\\b(jailbreak|jailbroken|developer|god|dan|unrestricted|unfiltered|evil|"
-               "uncensored|debug|admin)\\s+mode\\b",
+    {kPersona, "\\b(jailbreak|jailbroken|god|dan|unrestricted|unfiltered|evil|uncensored)\\s+mode\\b",
      0.6},
+    {kPersona, "\\b(developer|debug|admin)\\s+mode\\b", 0.3},
     {kPersona, "\\b(not|never)\\s+(bound|restricted|limited|governed|constrained)\\s+by\\b", 0.45, false,
      "\\b(bound|restricted|limited|governed|constrained)\\s+by\\b"},
     {kPersona,
-     "\\b(no|without|free\\s+(of|from)|exempt\\s+from|removed?|suspended|disabled)\\s+(any\\s+|all\\s+|the\\s+)?"
+     "\\b(no|without|free\\s+(of|from)|exempt\\s+from|removed?|suspended|disabled)\\s+((any|all|the|"
+     "your|its|safety|content)\\s+){0,2}"
      "(restrictions|filters|filtering|limitations|censorship|content\\s+polic(y|ies)|"
      "ethical\\s+guidelines|moral\\s+guidelines|ethics|morals|confidentiality\\s+rules|"
      "safety\\s+(rules|filters|guidelines|tuning))\\b",
-     0.5, false,
-     "\\b(restrictions|filters|filtering|limitations|censorship|ethics|morals|tuning|content polic)"},
+     0.42, false,
+     "\\b(restrictions|filters|filtering|limitations|censorship|ethics|morals|tuning|content polic|"
+     "confidentiality)"},
     {kPersona, "\\b(no|without|free of|free from|not bound by) (any |all |the )?(rules|limits|guidelines|"
                "boundaries)\\b",
      0.4},
@@ -289,7 +308,10 @@ constexpr Signal kSignals[] = {
      0.45},
     {kDelimiter, "<(start_of_turn|end_of_turn)>", 0.45},
     {kDelimiter, "\\[/?INST\\]|<</?SYS>>", 0.45, true},
-    {kDelimiter, "(^|\\n)\\s*(#{2,}\\s*)?(system|admin|developer|assistant)\\s*:", 0.3},
+    {kDelimiter, "(^|\\n|-{2,}|\\]|>)\\s*(#{2,}\\s*)?(system|admin|developer|assistant)\\s*:", 0.3},
+    {kDelimiter, "#{2,}\\s*(instruction|input|system|human|user)\\s*:[\\s\\S]{0,400}#{2,}\\s*(response|"
+                 "assistant|output)\\s*:",
+     0.55},
     {kDelimiter, "(^|\\n)\\s*#{2,}\\s*(system|instruction|new\\s+instructions?|begin|end)", 0.35},
     {kDelimiter, "```\\s*(system|instructions?|admin)\\b", 0.5},
     {kDelimiter, "</?(system|instructions?|admin|developer)(\\s[^>]{0,40})?>", 0.45},
