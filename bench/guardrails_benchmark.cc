@@ -78,8 +78,8 @@ std::string entitySentence(std::mt19937& rng) {
     case 1:
       return "Card on file: " + luhnCard() + ", expiry 09/27; please do not store it.\n";
     case 2:
-      return "The server at 10." + std::to_string(rng() % 256) + "." +
-             std::to_string(rng() % 256) + "." + std::to_string(1 + rng() % 254) +
+      return "The server at 10." + std::to_string(rng() % 256) + "." + std::to_string(rng() % 256) +
+             "." + std::to_string(1 + rng() % 254) +
              " stopped answering health checks at 02:10 UTC.\n";
     case 3:
       return "Her SSN is " + std::to_string(100 + rng() % 500) + "-" +

@@ -63,8 +63,8 @@ struct InjectionItem {
 };
 
 const std::set<std::string> kPii = {"EMAIL", "PHONE", "SSN", "CREDIT_CARD", "IP_ADDRESS", "IBAN"};
-const std::set<std::string> kSecret = {"API_KEY",     "AWS_ACCESS_KEY", "AWS_SECRET_KEY",
-                                       "PRIVATE_KEY", "JWT",            "GENERIC_SECRET"};
+const std::set<std::string> kSecret = {"API_KEY", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "PRIVATE_KEY",
+                                       "JWT",     "GENERIC_SECRET"};
 
 std::vector<boost::json::value> readJsonl(const std::string& path) {
   std::ifstream file(path);
@@ -97,8 +97,7 @@ std::vector<Span> spans(const boost::json::value& row, const char* key, const ch
 }
 
 // score.py's match(): one-to-one, exact pairs first, then overlaps by largest intersection.
-int match(const std::vector<Span>& gold, const std::vector<Span>& pred, bool overlap,
-          bool typed) {
+int match(const std::vector<Span>& gold, const std::vector<Span>& pred, bool overlap, bool typed) {
   std::vector<std::tuple<int, int, std::size_t, std::size_t>> pairs;
   for (std::size_t gi = 0; gi < gold.size(); ++gi) {
     for (std::size_t pi = 0; pi < pred.size(); ++pi) {
@@ -181,8 +180,8 @@ void evaluatePii(const Engine& engine, const std::string& path, const std::strin
     }
   }
 
-  std::printf("== PII / secrets: %s (%zu texts, %zu bytes, %.1f ms)\n", path.c_str(),
-              items.size(), bytes, seconds * 1e3);
+  std::printf("== PII / secrets: %s (%zu texts, %zu bytes, %.1f ms)\n", path.c_str(), items.size(),
+              bytes, seconds * 1e3);
   for (const bool overlap : {true, false}) {
     std::map<std::string, std::array<long, 3>> per;  // tp, npred, ngold
     long any_tp = 0;
@@ -347,14 +346,15 @@ void evaluateInjection(const Engine& engine, const std::string& path, double thr
     i = j;
   }
   const double n_pos = static_cast<double>(pos.size());
-  const double auc = (pos.empty() || neg.empty())
-                         ? 0.0
-                         : (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * static_cast<double>(neg.size()));
+  const double auc = (pos.empty() || neg.empty()) ? 0.0
+                                                  : (rank_sum - n_pos * (n_pos + 1) / 2) /
+                                                        (n_pos * static_cast<double>(neg.size()));
   std::printf("\n== Injection: %s (threshold %.2f)\n", path.c_str(), threshold);
-  std::printf("precision %.3f  recall %.3f  F1 %.3f  FPR(benign) %.4f (%ld/%ld)  accuracy %.3f  "
-              "ROC-AUC %.3f\n",
-              m.p, m.r, m.f, static_cast<double>(fp) / std::max<long>(1, fp + tn), fp, fp + tn,
-              static_cast<double>(tp + tn) / static_cast<double>(items.size()), auc);
+  std::printf(
+      "precision %.3f  recall %.3f  F1 %.3f  FPR(benign) %.4f (%ld/%ld)  accuracy %.3f  "
+      "ROC-AUC %.3f\n",
+      m.p, m.r, m.f, static_cast<double>(fp) / std::max<long>(1, fp + tn), fp, fp + tn,
+      static_cast<double>(tp + tn) / static_cast<double>(items.size()), auc);
   std::printf("recall by attack category:\n");
   for (const auto& [key, v] : by_category) {
     if (key.first == 1) {

@@ -26,12 +26,18 @@ const Engine& engine() {
     policy.setSecrets({Action::kRedact, Action::kRedact});
     policy.entity(EntityType::kSsn) = {Action::kBlock, Action::kBlock};
     policy.injection = {Action::kFlag, Action::kFlag};
-    policy.custom_rules.push_back(CustomRule{
-        "codename", {}, {"bluebird", "night jar"}, false, Severity::kHigh,
-        {Action::kRedact, Action::kRedact}});
-    policy.custom_rules.push_back(CustomRule{
-        "ticket", "TCK-[0-9]{3,8}|(a+)+$", {}, false, Severity::kLow,
-        {Action::kFlag, Action::kRedact}});
+    policy.custom_rules.push_back(CustomRule{"codename",
+                                             {},
+                                             {"bluebird", "night jar"},
+                                             false,
+                                             Severity::kHigh,
+                                             {Action::kRedact, Action::kRedact}});
+    policy.custom_rules.push_back(CustomRule{"ticket",
+                                             "TCK-[0-9]{3,8}|(a+)+$",
+                                             {},
+                                             false,
+                                             Severity::kLow,
+                                             {Action::kFlag, Action::kRedact}});
     auto created = Engine::create(std::move(policy));
     if (!created) {
       std::abort();

@@ -18,7 +18,11 @@ std::vector<http::Header> Provider::requestHeaders(std::string_view api_key) con
       headers.push_back({"x-api-key", std::string(api_key)});
     }
   } else if (!api_key.empty()) {
-    headers.push_back({"authorization", "Bearer " + std::string(api_key)});
+    // Built in place: a temporary std::string of the key would be freed without being wiped.
+    std::string value;
+    value.reserve(7 + api_key.size());
+    value.append("Bearer ").append(api_key);
+    headers.push_back({"authorization", std::move(value)});
   }
   return headers;
 }

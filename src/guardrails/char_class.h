@@ -9,12 +9,24 @@
 
 namespace gatehouse::guardrails::detail {
 
-inline constexpr bool isDigit(unsigned char c) { return c >= '0' && c <= '9'; }
-inline constexpr bool isUpper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
-inline constexpr bool isLower(unsigned char c) { return c >= 'a' && c <= 'z'; }
-inline constexpr bool isAlpha(unsigned char c) { return isUpper(c) || isLower(c); }
-inline constexpr bool isAlnum(unsigned char c) { return isDigit(c) || isAlpha(c); }
-inline constexpr bool isWord(unsigned char c) { return isAlnum(c) || c == '_'; }
+inline constexpr bool isDigit(unsigned char c) {
+  return c >= '0' && c <= '9';
+}
+inline constexpr bool isUpper(unsigned char c) {
+  return c >= 'A' && c <= 'Z';
+}
+inline constexpr bool isLower(unsigned char c) {
+  return c >= 'a' && c <= 'z';
+}
+inline constexpr bool isAlpha(unsigned char c) {
+  return isUpper(c) || isLower(c);
+}
+inline constexpr bool isAlnum(unsigned char c) {
+  return isDigit(c) || isAlpha(c);
+}
+inline constexpr bool isWord(unsigned char c) {
+  return isAlnum(c) || c == '_';
+}
 inline constexpr bool isHex(unsigned char c) {
   return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }

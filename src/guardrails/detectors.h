@@ -53,8 +53,12 @@ enum class TriggerKind : unsigned {
 inline constexpr unsigned makePatternId(TriggerKind kind, unsigned index) {
   return (static_cast<unsigned>(kind) << 16) | (index & 0xFFFF);
 }
-inline constexpr TriggerKind patternKind(unsigned id) { return static_cast<TriggerKind>(id >> 16); }
-inline constexpr unsigned patternIndex(unsigned id) { return id & 0xFFFF; }
+inline constexpr TriggerKind patternKind(unsigned id) {
+  return static_cast<TriggerKind>(id >> 16);
+}
+inline constexpr unsigned patternIndex(unsigned id) {
+  return id & 0xFFFF;
+}
 
 struct Trigger {
   TriggerKind kind;

@@ -82,7 +82,9 @@ bool onMatch(unsigned id, std::size_t end, void* context) {
   }
 }
 
-int actionRank(Action action) { return static_cast<int>(action); }
+int actionRank(Action action) {
+  return static_cast<int>(action);
+}
 
 }  // namespace
 
@@ -131,8 +133,7 @@ class Engine::Impl {
 
  private:
   void runCustomRegexes(std::string_view text, std::vector<Candidate>& out) const;
-  void onKeyword(std::string_view text, const Trigger& trigger,
-                 std::vector<Candidate>& out) const;
+  void onKeyword(std::string_view text, const Trigger& trigger, std::vector<Candidate>& out) const;
   Action actionFor(const Candidate& candidate, const Direction* direction) const;
 };
 
@@ -172,10 +173,9 @@ Result<void> Engine::Impl::compile() {
       keywords.push_back(Keyword{r, keyword.size(),
                                  detail::isWord(static_cast<unsigned char>(keyword.front())),
                                  detail::isWord(static_cast<unsigned char>(keyword.back()))});
-      keyword_specs.push_back(
-          PatternSpec{escapeForPattern(keyword),
-                      detail::makePatternId(TriggerKind::kCustomKeyword, index),
-                      rule.case_sensitive ? 0u : unsigned{detail::kCaseless}});
+      keyword_specs.push_back(PatternSpec{escapeForPattern(keyword),
+                                          detail::makePatternId(TriggerKind::kCustomKeyword, index),
+                                          rule.case_sensitive ? 0u : unsigned{detail::kCaseless}});
     }
   }
   if (!regexes.empty()) {
@@ -187,12 +187,13 @@ Result<void> Engine::Impl::compile() {
     for (std::size_t i = 0; i < regexes.size(); ++i) {
       // Case-insensitivity travels inside the pattern so one Set serves all rules.
       const std::string pattern =
-          (policy.custom_rules[regex_rules[i]].case_sensitive ? "" : "(?i)") + regexes[i]->pattern();
+          (policy.custom_rules[regex_rules[i]].case_sensitive ? "" : "(?i)") +
+          regexes[i]->pattern();
       std::string error;
       if (regex_set->Add(pattern, &error) < 0) {
-        return makeError(ErrorCode::kInvalidRequest,
-                         "guardrails: rule '" + policy.custom_rules[regex_rules[i]].name +
-                             "' regex: " + error);
+        return makeError(
+            ErrorCode::kInvalidRequest,
+            "guardrails: rule '" + policy.custom_rules[regex_rules[i]].name + "' regex: " + error);
       }
     }
     if (!regex_set->Compile()) {
@@ -227,10 +228,12 @@ void Engine::Impl::onKeyword(std::string_view text, const Trigger& trigger,
   const std::size_t end = trigger.end;
   const std::size_t start = end - keyword.length;
   // Whole words only: "cat" does not fire inside "concatenate".
-  if (keyword.word_start && start > 0 && detail::isWord(static_cast<unsigned char>(text[start - 1]))) {
+  if (keyword.word_start && start > 0 &&
+      detail::isWord(static_cast<unsigned char>(text[start - 1]))) {
     return;
   }
-  if (keyword.word_end && end < text.size() && detail::isWord(static_cast<unsigned char>(text[end]))) {
+  if (keyword.word_end && end < text.size() &&
+      detail::isWord(static_cast<unsigned char>(text[end]))) {
     return;
   }
   const CustomRule& rule = policy.custom_rules[keyword.rule];
@@ -276,8 +279,8 @@ Action Engine::Impl::actionFor(const Candidate& candidate, const Direction* dire
     return Action::kFlag;
   }
   if (candidate.type == EntityType::kCustom) {
-    return policy.custom_rules[static_cast<std::size_t>(candidate.custom_index)].action.forDirection(
-        *direction);
+    return policy.custom_rules[static_cast<std::size_t>(candidate.custom_index)]
+        .action.forDirection(*direction);
   }
   return policy.entity(candidate.type).forDirection(*direction);
 }
@@ -391,7 +394,8 @@ ScanResult Engine::Impl::run(std::string_view text, const Direction* direction) 
   const bool score_injection =
       direction == nullptr || policy.injection.forDirection(*direction) != Action::kAllow;
   if (score_injection) {
-    result.injection = detail::scoreInjection(text, state.injection.fired, policy.injection_threshold);
+    result.injection =
+        detail::scoreInjection(text, state.injection.fired, policy.injection_threshold);
   }
   return result;
 }
@@ -418,10 +422,16 @@ ScanResult Engine::scan(std::string_view text, Direction direction) const {
   return impl_->run(text, &direction);
 }
 
-ScanResult Engine::scanAll(std::string_view text) const { return impl_->run(text, nullptr); }
+ScanResult Engine::scanAll(std::string_view text) const {
+  return impl_->run(text, nullptr);
+}
 
-const PolicyConfig& Engine::policy() const { return impl_->policy; }
-const EngineLimits& Engine::limits() const { return impl_->limits; }
+const PolicyConfig& Engine::policy() const {
+  return impl_->policy;
+}
+const EngineLimits& Engine::limits() const {
+  return impl_->limits;
+}
 
 GuardResult Engine::guard(std::string_view text, Direction direction,
                           Pseudonymizer& pseudonymizer) const {

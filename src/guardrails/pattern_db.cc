@@ -55,10 +55,9 @@ Result<std::unique_ptr<PatternDatabase>> PatternDatabase::compile(
   }
   hs_database_t* db = nullptr;
   hs_compile_error_t* error = nullptr;
-  const hs_error_t rc =
-      hs_compile_multi(expressions.data(), flags.data(), ids.data(),
-                       static_cast<unsigned>(expressions.size()), HS_MODE_BLOCK, nullptr, &db,
-                       &error);
+  const hs_error_t rc = hs_compile_multi(expressions.data(), flags.data(), ids.data(),
+                                         static_cast<unsigned>(expressions.size()), HS_MODE_BLOCK,
+                                         nullptr, &db, &error);
   if (rc != HS_SUCCESS) {
     std::string message = "guardrails: pattern compilation failed";
     if (error != nullptr) {
@@ -74,7 +73,9 @@ Result<std::unique_ptr<PatternDatabase>> PatternDatabase::compile(
   return std::unique_ptr<PatternDatabase>(new PatternDatabase(db, g_next_generation++));
 }
 
-PatternDatabase::~PatternDatabase() { hs_free_database(db_); }
+PatternDatabase::~PatternDatabase() {
+  hs_free_database(db_);
+}
 
 void PatternDatabase::scan(std::string_view text, MatchCallback callback, void* context) const {
   ThreadScratch& local = t_scratch;

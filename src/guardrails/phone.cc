@@ -2,11 +2,11 @@
 //
 // libphonenumber's own entry points cost 3-40 us a call (Parse runs dozens of ICU regexes and
 // allocates a matcher for each), far too slow for a scanner that must stay under 20 us per KiB.
-// So we read libphonenumber's compiled-in metadata (metadata_get(), the same PhoneMetadataCollection
-// PhoneNumberUtil loads) once, compile each region's patterns with RE2, and apply the rule
-// PhoneNumberUtil::IsValidNumberForRegion applies: the national significant number must match
-// the region's general description (possible lengths + pattern) and at least one number type
-// (fixed line, mobile, toll free, ...). Parsing (country code, national prefix) follows
+// So we read libphonenumber's compiled-in metadata (metadata_get(), the same
+// PhoneMetadataCollection PhoneNumberUtil loads) once, compile each region's patterns with RE2, and
+// apply the rule PhoneNumberUtil::IsValidNumberForRegion applies: the national significant number
+// must match the region's general description (possible lengths + pattern) and at least one number
+// type (fixed line, mobile, toll free, ...). Parsing (country code, national prefix) follows
 // PhoneNumberUtil::Parse for the formats the scanner hands over. phone_test.cc checks the result
 // against PhoneNumberUtil itself on many random numbers per region.
 
@@ -176,7 +176,6 @@ bool validInRegion(const RegionPlan& plan, std::string_view nsn) {
          plan.valid(nsn.substr(prefix.size()));
 }
 
-
 std::string digitsOf(std::string_view text, bool drop_trunk_paren) {
   std::string digits;
   digits.reserve(text.size());
@@ -240,8 +239,9 @@ bool phoneValid(std::string_view text, PhoneStyle style) {
     }
     case PhoneStyle::kOther: {
       const std::string digits = digitsOf(text, false);
-      return std::any_of(all.other().begin(), all.other().end(),
-                         [&digits](const RegionPlan* plan) { return validInRegion(*plan, digits); });
+      return std::any_of(all.other().begin(), all.other().end(), [&digits](const RegionPlan* plan) {
+        return validInRegion(*plan, digits);
+      });
     }
   }
   return false;

@@ -16,9 +16,8 @@
 namespace gatehouse::guardrails::detail {
 namespace {
 
-void addCandidate(std::vector<Candidate>& out, EntityType type, std::size_t start,
-                  std::size_t end, std::string_view rule, Priority priority,
-                  Severity severity = Severity::kMedium) {
+void addCandidate(std::vector<Candidate>& out, EntityType type, std::size_t start, std::size_t end,
+                  std::string_view rule, Priority priority, Severity severity = Severity::kMedium) {
   out.push_back(Candidate{type, static_cast<std::uint32_t>(start), static_cast<std::uint32_t>(end),
                           rule, priority, severity});
 }
@@ -53,8 +52,8 @@ constexpr ByteSet kLabelSet = ByteSet::of([](unsigned char c) { return isAlnum(c
 
 bool isFileExtension(std::string_view tld) {
   static constexpr std::string_view kExtensions[] = {
-      "png", "jpg", "jpeg", "gif", "svg", "webp", "avif", "bmp", "ico", "tif", "tiff", "heic",
-      "pdf", "js",  "ts",   "css", "map", "json", "woff", "woff2"};
+      "png",  "jpg",  "jpeg", "gif", "svg", "webp", "avif", "bmp",  "ico",  "tif",
+      "tiff", "heic", "pdf",  "js",  "ts",  "css",  "map",  "json", "woff", "woff2"};
   for (std::string_view ext : kExtensions) {
     if (equalsCi(tld, ext)) {
       return true;
@@ -149,7 +148,8 @@ void detectIpv6(std::string_view text, std::size_t hint, std::size_t& covered,
   }
   std::size_t end = hint + spanOf(text, hint, kIpv6TailSet, 64);
   covered = end;
-  if (start > 0 && (isWord(static_cast<unsigned char>(text[start - 1])) || text[start - 1] == '.')) {
+  if (start > 0 &&
+      (isWord(static_cast<unsigned char>(text[start - 1])) || text[start - 1] == '.')) {
     return;
   }
   // Trailing punctuation: "...::1." ends a sentence; a lone ':' after an address is a label.
@@ -159,10 +159,9 @@ void detectIpv6(std::string_view text, std::size_t hint, std::size_t& covered,
   if (end - start >= 2 && text[end - 1] == ':' && text[end - 2] != ':') {
     --end;
   }
-  if (end < text.size() &&
-      (isWord(static_cast<unsigned char>(text[end])) ||
-       (text[end] == '.' && end + 1 < text.size() &&
-        isAlnum(static_cast<unsigned char>(text[end + 1]))))) {
+  if (end < text.size() && (isWord(static_cast<unsigned char>(text[end])) ||
+                            (text[end] == '.' && end + 1 < text.size() &&
+                             isAlnum(static_cast<unsigned char>(text[end + 1]))))) {
     return;
   }
   const std::string_view candidate = text.substr(start, end - start);
@@ -382,8 +381,8 @@ bool versionContext(std::string_view text, std::size_t start, std::size_t end) {
   }
   // Right before the number: "build 1.2.3.4", "release 10.0.0.1", "tag 2.0.1.7".
   const std::string_view near = lineBefore(text, start, 16);
-  if (containsWordCi(near, {"build", "release", "tag", "rev", "revision", "patch", "kernel",
-                            "ver", "version", "v"})) {
+  if (containsWordCi(near, {"build", "release", "tag", "rev", "revision", "patch", "kernel", "ver",
+                            "version", "v"})) {
     return true;
   }
   const std::string_view before = lineBefore(text, start, 48);
@@ -396,7 +395,8 @@ bool versionContext(std::string_view text, std::size_t start, std::size_t end) {
   // OIDs start with arc 0, 1 or 2 and come with SNMP words.
   if (text[start] <= '2' && (start + 1 < text.size() && text[start + 1] == '.')) {
     const std::size_t to = std::min(text.size(), end + 60);
-    const std::string_view around = text.substr(start > 60 ? start - 60 : 0, to - (start > 60 ? start - 60 : 0));
+    const std::string_view around =
+        text.substr(start > 60 ? start - 60 : 0, to - (start > 60 ? start - 60 : 0));
     if (containsWordCi(around, {"snmp", "snmpget", "snmpwalk", "walk", "mib", "oid", "oids"})) {
       return true;
     }
@@ -412,8 +412,8 @@ bool ssnContext(std::string_view text, std::size_t start, std::size_t window) {
 
 bool phoneContext(std::string_view text, std::size_t start) {
   const std::string_view before = lineBefore(text, start, 40);
-  return containsAnyCi(before, {"phone", "tel", "mobile", "cell", "call", "fax", "whatsapp",
-                                "sms", "contact", "dial", "reach"});
+  return containsAnyCi(before, {"phone", "tel", "mobile", "cell", "call", "fax", "whatsapp", "sms",
+                                "contact", "dial", "reach"});
 }
 
 }  // namespace
@@ -463,7 +463,8 @@ void findStructuralTriggers(std::string_view text, std::vector<NumberRun>& runs,
       const bool next_hex = i + 1 < n && isHex(static_cast<unsigned char>(text[i + 1]));
       if (hex_before && (next_hex || (i + 1 < n && text[i + 1] == ':'))) {
         detectIpv6(text, i - 1, ipv6_covered, out);
-      } else if (i + 2 < n && text[i + 1] == ':' && isHex(static_cast<unsigned char>(text[i + 2]))) {
+      } else if (i + 2 < n && text[i + 1] == ':' &&
+                 isHex(static_cast<unsigned char>(text[i + 2]))) {
         detectIpv6(text, i, ipv6_covered, out);
       }
       continue;
@@ -658,8 +659,8 @@ int parseInt(std::string_view digits) {
   return value;
 }
 
-std::size_t trySsn(std::string_view text, const std::array<Group, kMaxGroups>& g,
-                   std::size_t count, std::size_t i, std::vector<Candidate>& out) {
+std::size_t trySsn(std::string_view text, const std::array<Group, kMaxGroups>& g, std::size_t count,
+                   std::size_t i, std::vector<Candidate>& out) {
   if (g[i].plus || g[i].open_paren || g[i].close_paren) {
     return 0;
   }

@@ -13,8 +13,7 @@ namespace {
 
 constexpr ByteSet kAlnumSet = ByteSet::of([](unsigned char c) { return isAlnum(c); });
 constexpr ByteSet kWordSet = ByteSet::of([](unsigned char c) { return isWord(c); });
-constexpr ByteSet kWordDashSet =
-    ByteSet::of([](unsigned char c) { return isWord(c) || c == '-'; });
+constexpr ByteSet kWordDashSet = ByteSet::of([](unsigned char c) { return isWord(c) || c == '-'; });
 constexpr ByteSet kWordDashDotSet =
     ByteSet::of([](unsigned char c) { return isWord(c) || c == '-' || c == '.'; });
 constexpr ByteSet kHexLowerSet =
@@ -25,10 +24,10 @@ constexpr ByteSet kBase32Set =
 constexpr ByteSet kSlackSet = ByteSet::of([](unsigned char c) { return isAlnum(c) || c == '-'; });
 constexpr ByteSet kBase64Set =
     ByteSet::of([](unsigned char c) { return isAlnum(c) || c == '+' || c == '/' || c == '='; });
-constexpr ByteSet kPlanetScaleSet = ByteSet::of(
-    [](unsigned char c) { return isWord(c) || c == '=' || c == '.' || c == '-'; });
-constexpr ByteSet kSendgridSet = ByteSet::of(
-    [](unsigned char c) { return isWord(c) || c == '=' || c == '.' || c == '-'; });
+constexpr ByteSet kPlanetScaleSet =
+    ByteSet::of([](unsigned char c) { return isWord(c) || c == '=' || c == '.' || c == '-'; });
+constexpr ByteSet kSendgridSet =
+    ByteSet::of([](unsigned char c) { return isWord(c) || c == '=' || c == '.' || c == '-'; });
 constexpr ByteSet kDatabricksSet =
     ByteSet::of([](unsigned char c) { return isDigit(c) || (c >= 'a' && c <= 'h'); });
 constexpr ByteSet kAtlassianSet =
@@ -85,15 +84,13 @@ const std::array kSecretRules = {
     SecretRule{"github-app-token", "ghs_", &kAlnumSet, 36, 36, EntityType::kApiKey, Check::kNone},
     SecretRule{"github-refresh-token", "ghr_", &kAlnumSet, 36, 36, EntityType::kApiKey,
                Check::kNone},
-    SecretRule{"gitlab-pat", "glpat-", &kWordDashDotSet, 20, 80, EntityType::kApiKey,
-               Check::kNone},
+    SecretRule{"gitlab-pat", "glpat-", &kWordDashDotSet, 20, 80, EntityType::kApiKey, Check::kNone},
     SecretRule{"gitlab-ptt", "glptt-", &kHexLowerSet, 40, 40, EntityType::kApiKey, Check::kNone},
     SecretRule{"gitlab-runner-token", "glrt-", &kWordDashDotSet, 20, 80, EntityType::kApiKey,
                Check::kNone},
     SecretRule{"gitlab-deploy-token", "gldt-", &kWordDashDotSet, 20, 80, EntityType::kApiKey,
                Check::kNone},
-    SecretRule{"slack-bot-token", "xoxb-", &kSlackSet, 20, 200, EntityType::kApiKey,
-               Check::kSlack},
+    SecretRule{"slack-bot-token", "xoxb-", &kSlackSet, 20, 200, EntityType::kApiKey, Check::kSlack},
     SecretRule{"slack-user-token", "xoxp-", &kSlackSet, 20, 200, EntityType::kApiKey,
                Check::kSlack},
     SecretRule{"slack-user-token", "xoxe-", &kSlackSet, 20, 200, EntityType::kApiKey,
@@ -104,8 +101,7 @@ const std::array kSecretRules = {
                Check::kSlack},
     SecretRule{"slack-legacy-token", "xoxs-", &kSlackSet, 20, 200, EntityType::kApiKey,
                Check::kSlack},
-    SecretRule{"slack-app-token", "xapp-", &kSlackSet, 20, 200, EntityType::kApiKey,
-               Check::kNone},
+    SecretRule{"slack-app-token", "xapp-", &kSlackSet, 20, 200, EntityType::kApiKey, Check::kNone},
     SecretRule{"stripe-access-token", "sk_live_", &kAlnumSet, 10, 99, EntityType::kApiKey,
                Check::kNone},
     SecretRule{"stripe-access-token", "sk_test_", &kAlnumSet, 10, 99, EntityType::kApiKey,
@@ -126,8 +122,7 @@ const std::array kSecretRules = {
     SecretRule{"sendgrid-api-token", "SG.", &kSendgridSet, 66, 66, EntityType::kApiKey,
                Check::kSendgrid},
     SecretRule{"twilio-api-key", "SK", &kHexSet, 32, 32, EntityType::kApiKey, Check::kMixed},
-    SecretRule{"npm-access-token", "npm_", &kAlnumSet, 36, 36, EntityType::kApiKey,
-               Check::kNone},
+    SecretRule{"npm-access-token", "npm_", &kAlnumSet, 36, 36, EntityType::kApiKey, Check::kNone},
     SecretRule{"pypi-upload-token", "pypi-AgEIcHlwaS5vcmc", &kWordDashSet, 50, 1000,
                EntityType::kApiKey, Check::kNone},
     SecretRule{"huggingface-access-token", "hf_", &kAlnumSet, 34, 34, EntityType::kApiKey,
@@ -136,18 +131,18 @@ const std::array kSecretRules = {
                EntityType::kApiKey, Check::kNone},
     SecretRule{"digitalocean-pat", "dop_v1_", &kHexLowerSet, 64, 64, EntityType::kApiKey,
                Check::kNone},
-    SecretRule{"digitalocean-access-token", "doo_v1_", &kHexLowerSet, 64, 64,
-               EntityType::kApiKey, Check::kNone},
-    SecretRule{"digitalocean-refresh-token", "dor_v1_", &kHexLowerSet, 64, 64,
-               EntityType::kApiKey, Check::kNone},
+    SecretRule{"digitalocean-access-token", "doo_v1_", &kHexLowerSet, 64, 64, EntityType::kApiKey,
+               Check::kNone},
+    SecretRule{"digitalocean-refresh-token", "dor_v1_", &kHexLowerSet, 64, 64, EntityType::kApiKey,
+               Check::kNone},
     SecretRule{"shopify-access-token", "shpat_", &kHexSet, 32, 32, EntityType::kApiKey,
                Check::kNone},
     SecretRule{"shopify-shared-secret", "shpss_", &kHexSet, 32, 32, EntityType::kApiKey,
                Check::kNone},
     SecretRule{"shopify-custom-access-token", "shpca_", &kHexSet, 32, 32, EntityType::kApiKey,
                Check::kNone},
-    SecretRule{"shopify-private-app-access-token", "shppa_", &kHexSet, 32, 32,
-               EntityType::kApiKey, Check::kNone},
+    SecretRule{"shopify-private-app-access-token", "shppa_", &kHexSet, 32, 32, EntityType::kApiKey,
+               Check::kNone},
     SecretRule{"databricks-api-token", "dapi", &kDatabricksSet, 32, 32, EntityType::kApiKey,
                Check::kMixed},
     SecretRule{"sentry-user-token", "sntryu_", &kHexLowerSet, 64, 64, EntityType::kApiKey,
@@ -156,8 +151,7 @@ const std::array kSecretRules = {
                Check::kNone},
     SecretRule{"heroku-api-key-v2", "HRKU-AA", &kWordDashSet, 58, 58, EntityType::kApiKey,
                Check::kNone},
-    SecretRule{"linear-api-key", "lin_api_", &kAlnumSet, 40, 40, EntityType::kApiKey,
-               Check::kNone},
+    SecretRule{"linear-api-key", "lin_api_", &kAlnumSet, 40, 40, EntityType::kApiKey, Check::kNone},
     SecretRule{"doppler-api-token", "dp.pt.", &kAlnumSet, 43, 43, EntityType::kApiKey,
                Check::kNone},
     SecretRule{"doppler-api-token", "dp.st.", &kWordDashDotSet, 43, 80, EntityType::kApiKey,
@@ -176,28 +170,25 @@ const std::array kSecretRules = {
                Check::kNone},
     SecretRule{"planetscale-api-token", "pscale_tkn_", &kPlanetScaleSet, 32, 64,
                EntityType::kApiKey, Check::kNone},
-    SecretRule{"planetscale-password", "pscale_pw_", &kPlanetScaleSet, 32, 64,
-               EntityType::kApiKey, Check::kNone},
+    SecretRule{"planetscale-password", "pscale_pw_", &kPlanetScaleSet, 32, 64, EntityType::kApiKey,
+               Check::kNone},
     SecretRule{"planetscale-oauth-token", "pscale_oauth_", &kPlanetScaleSet, 32, 64,
                EntityType::kApiKey, Check::kNone},
     SecretRule{"pulumi-api-token", "pul-", &kHexLowerSet, 40, 40, EntityType::kApiKey,
                Check::kNone},
-    SecretRule{"notion-api-token", "ntn_", &kAlnumSet, 46, 46, EntityType::kApiKey,
-               Check::kNotion},
-    SecretRule{"prefect-api-token", "pnu_", &kAlnumSet, 36, 36, EntityType::kApiKey,
-               Check::kNone},
+    SecretRule{"notion-api-token", "ntn_", &kAlnumSet, 46, 46, EntityType::kApiKey, Check::kNotion},
+    SecretRule{"prefect-api-token", "pnu_", &kAlnumSet, 36, 36, EntityType::kApiKey, Check::kNone},
     SecretRule{"square-access-token", "sq0atp-", &kWordDashSet, 22, 60, EntityType::kApiKey,
                Check::kNone},
     SecretRule{"square-secret", "sq0csp-", &kWordDashSet, 40, 50, EntityType::kApiKey,
                Check::kNone},
-    SecretRule{"age-secret-key", "AGE-SECRET-KEY-1", &kBech32UpperSet, 58, 58,
-               EntityType::kApiKey, Check::kNone},
+    SecretRule{"age-secret-key", "AGE-SECRET-KEY-1", &kBech32UpperSet, 58, 58, EntityType::kApiKey,
+               Check::kNone},
     SecretRule{"infracost-api-token", "ico-", &kAlnumSet, 32, 32, EntityType::kApiKey,
                Check::kNone},
     SecretRule{"groq-api-key", "gsk_", &kAlnumSet, 52, 52, EntityType::kApiKey, Check::kNone},
     SecretRule{"xai-api-key", "xai-", &kAlnumSet, 80, 80, EntityType::kApiKey, Check::kNone},
-    SecretRule{"replicate-api-token", "r8_", &kAlnumSet, 37, 37, EntityType::kApiKey,
-               Check::kNone},
+    SecretRule{"replicate-api-token", "r8_", &kAlnumSet, 37, 37, EntityType::kApiKey, Check::kNone},
     SecretRule{"perplexity-api-key", "pplx-", &kAlnumSet, 48, 48, EntityType::kApiKey,
                Check::kNone},
     SecretRule{"atlassian-api-token", "ATATT3", &kAtlassianSet, 150, 260, EntityType::kApiKey,
@@ -275,8 +266,8 @@ bool runCheck(Check check, std::string_view prefix, std::string_view body) {
   return false;
 }
 
-void addCandidate(std::vector<Candidate>& out, EntityType type, std::size_t start,
-                  std::size_t end, std::string_view rule, Priority priority, Severity severity) {
+void addCandidate(std::vector<Candidate>& out, EntityType type, std::size_t start, std::size_t end,
+                  std::string_view rule, Priority priority, Severity severity) {
   out.push_back(Candidate{type, static_cast<std::uint32_t>(start), static_cast<std::uint32_t>(end),
                           rule, priority, severity});
 }
@@ -335,8 +326,7 @@ void detectSecretPrefix(std::string_view text, unsigned rule_index, std::size_t 
   if (rule.check != Check::kGatehouse && looksLikePlaceholder(body)) {
     return;
   }
-  const Severity severity =
-      rule.check == Check::kGatehouse ? Severity::kCritical : Severity::kHigh;
+  const Severity severity = rule.check == Check::kGatehouse ? Severity::kCritical : Severity::kHigh;
   addCandidate(out, rule.type, start, stop, rule.name, Priority::kSpecificSecret, severity);
 }
 
@@ -392,8 +382,7 @@ void detectPem(std::string_view text, std::size_t end, std::vector<Candidate>& o
   end_marker.append("-----");
   const std::size_t body_start = label_end + 5;
   const std::size_t search_limit = std::min(text.size(), start + kMaxBlock);
-  const std::size_t end_pos =
-      text.substr(0, search_limit).find(end_marker, body_start);
+  const std::size_t end_pos = text.substr(0, search_limit).find(end_marker, body_start);
   if (end_pos == std::string_view::npos) {
     return;
   }
@@ -428,8 +417,8 @@ void detectPem(std::string_view text, std::size_t end, std::vector<Candidate>& o
   if (base64_chars < 64) {
     return;
   }
-  addCandidate(out, EntityType::kPrivateKey, start, end_pos + end_marker.size(),
-               "private-key", Priority::kSpecificSecret, Severity::kCritical);
+  addCandidate(out, EntityType::kPrivateKey, start, end_pos + end_marker.size(), "private-key",
+               Priority::kSpecificSecret, Severity::kCritical);
 }
 
 void detectJwt(std::string_view text, std::size_t end, std::vector<Candidate>& out) {
@@ -614,8 +603,8 @@ void detectAssignment(std::string_view text, std::size_t end, std::vector<Candid
     for (char c : value) {
       base64 &= isAlnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
     }
-    if (base64 && value.find("EXAMPLE") == std::string_view::npos &&
-        shannonEntropy(value) >= 3.5 && hasDigitAndLetter(value)) {
+    if (base64 && value.find("EXAMPLE") == std::string_view::npos && shannonEntropy(value) >= 3.5 &&
+        hasDigitAndLetter(value)) {
       addCandidate(out, EntityType::kAwsSecretKey, pos, value_end, "aws-secret-access-key",
                    Priority::kChecksummed, Severity::kHigh);
       return;

@@ -16,8 +16,7 @@ constexpr std::size_t kMaxLabel = 40;  // "-----END " + label + "-----" stays be
 
 OutputStreamGuard::OutputStreamGuard(const Engine& engine, Pseudonymizer& pseudonymizer,
                                      std::size_t window_bytes)
-    : engine_(engine), pseudonymizer_(pseudonymizer),
-      window_(std::max(window_bytes, kMinWindow)) {}
+    : engine_(engine), pseudonymizer_(pseudonymizer), window_(std::max(window_bytes, kMinWindow)) {}
 
 StreamStep OutputStreamGuard::feed(std::string_view chunk) {
   if (blocked_) {
@@ -155,9 +154,8 @@ void OutputStreamGuard::emitScanned(std::string& out, std::size_t cut, bool fina
         return;
       case Action::kRedact:
       case Action::kPseudonymize:
-        out += pseudonymizer_.placeholderFor(placeholderLabel(f),
-                                             std::string_view(buffer).substr(f.start, f.size()),
-                                             false);
+        out += pseudonymizer_.placeholderFor(
+            placeholderLabel(f), std::string_view(buffer).substr(f.start, f.size()), false);
         break;
       default:
         out.append(buffer, start, f.end - start);

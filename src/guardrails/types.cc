@@ -9,11 +9,12 @@ namespace gatehouse::guardrails {
 namespace {
 
 constexpr std::array<std::string_view, kEntityTypeCount> kEntityNames = {
-    "EMAIL",   "PHONE",          "SSN",            "CREDIT_CARD", "IP_ADDRESS",
-    "IBAN",    "API_KEY",        "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "PRIVATE_KEY",
-    "JWT",     "GENERIC_SECRET", "CUSTOM"};
-constexpr std::array<std::string_view, 5> kActionNames = {"allow", "flag", "redact",
-                                                          "pseudonymize", "block"};
+    "EMAIL",          "PHONE",       "SSN",     "CREDIT_CARD",
+    "IP_ADDRESS",     "IBAN",        "API_KEY", "AWS_ACCESS_KEY",
+    "AWS_SECRET_KEY", "PRIVATE_KEY", "JWT",     "GENERIC_SECRET",
+    "CUSTOM"};
+constexpr std::array<std::string_view, 5> kActionNames = {"allow", "flag", "redact", "pseudonymize",
+                                                          "block"};
 constexpr std::array<std::string_view, 4> kSeverityNames = {"low", "medium", "high", "critical"};
 
 }  // namespace

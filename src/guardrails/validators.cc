@@ -150,7 +150,8 @@ bool ssnValid(int area, int group, int serial) {
   }
   // Published and voided: Woolworth's wallet card (078-05-1120) and the SSA's 1962 ad
   // (219-09-9999).
-  if ((area == 78 && group == 5 && serial == 1120) || (area == 219 && group == 9 && serial == 9999)) {
+  if ((area == 78 && group == 5 && serial == 1120) ||
+      (area == 219 && group == 9 && serial == 9999)) {
     return false;
   }
   return true;
@@ -252,11 +253,11 @@ bool base64Decode(std::string_view in, std::string& out) {
 
 bool looksLikePlaceholder(std::string_view value) {
   static constexpr std::string_view kWords[] = {
-      "changeme", "change_me", "change-me", "example", "placeholder", "redacted", "your_",
-      "your-",    "yourpass",  "xxxx",      "****",    "....",        "<",        ">",
-      "${",       "{{",        "%s",        "todo",    "dummy",       "sample",   "password",
-      "secret",   "replace",   "insert",    "notreal", "fake",        "test1234", "12345678",
-      "abcdefgh", "qwerty",    "letmein",   "null",    "undefined",   "none",     "env(",
+      "changeme",    "change_me", "change-me", "example", "placeholder", "redacted", "your_",
+      "your-",       "yourpass",  "xxxx",      "****",    "....",        "<",        ">",
+      "${",          "{{",        "%s",        "todo",    "dummy",       "sample",   "password",
+      "secret",      "replace",   "insert",    "notreal", "fake",        "test1234", "12345678",
+      "abcdefgh",    "qwerty",    "letmein",   "null",    "undefined",   "none",     "env(",
       "process.env", "os.environ"};
   // One lower-cased copy, then plain substring searches (memchr-based).
   char buffer[256];

@@ -85,8 +85,7 @@ class Engine {
   /// `pseudonymizer`, which numbers placeholders per distinct value across all the texts of a
   /// request), or pass with flags. Run it on every text part of a request (system prompt,
   /// messages, tool results) with the same Pseudonymizer.
-  GuardResult guard(std::string_view text, Direction direction,
-                    Pseudonymizer& pseudonymizer) const;
+  GuardResult guard(std::string_view text, Direction direction, Pseudonymizer& pseudonymizer) const;
 
   const PolicyConfig& policy() const;
   const EngineLimits& limits() const;

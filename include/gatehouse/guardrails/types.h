@@ -19,13 +19,13 @@ enum class EntityType : unsigned char {
   kCreditCard,
   kIpAddress,
   kIban,
-  kApiKey,        ///< Provider, SaaS and Gatehouse caller keys (Finding::rule says which).
+  kApiKey,  ///< Provider, SaaS and Gatehouse caller keys (Finding::rule says which).
   kAwsAccessKey,
   kAwsSecretKey,
-  kPrivateKey,    ///< A whole PEM / OpenSSH / PGP private key block.
+  kPrivateKey,  ///< A whole PEM / OpenSSH / PGP private key block.
   kJwt,
-  kGenericSecret, ///< A high-entropy value assigned to password=, secret:, URL credentials.
-  kCustom,        ///< A user rule; Finding::rule is the rule's name.
+  kGenericSecret,  ///< A high-entropy value assigned to password=, secret:, URL credentials.
+  kCustom,         ///< A user rule; Finding::rule is the rule's name.
 };
 inline constexpr std::size_t kEntityTypeCount = 13;
 

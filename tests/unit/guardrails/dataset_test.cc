@@ -6,9 +6,9 @@
 
 #include "unit/guardrails/test_util.h"
 
+#include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-#include <gtest/gtest.h>
 
 #include <fstream>
 #include <set>
@@ -37,10 +37,9 @@ TEST(Dataset, PiiAndSecretsOverlapF1AboveTheBar) {
   long predicted = 0;
   long gold = 0;
   long negative_hits = 0;
-  const std::set<std::string> checksum_kinds = {"luhn_fail_card", "order_16", "bad_iban",
-                                                "bad_ssn",        "bad_ipv4", "rf_ref",
-                                                "isin",           "placeholder_key",
-                                                "pem_placeholder", "aws_doc_example"};
+  const std::set<std::string> checksum_kinds = {
+      "luhn_fail_card", "order_16", "bad_iban",        "bad_ssn",         "bad_ipv4",
+      "rf_ref",         "isin",     "placeholder_key", "pem_placeholder", "aws_doc_example"};
   for (const auto& row : rows) {
     const std::string text(row.at("text").as_string());
     const ScanResult result = testing::flagAllEngine().scanAll(text);
@@ -52,8 +51,8 @@ TEST(Dataset, PiiAndSecretsOverlapF1AboveTheBar) {
       ++gold;
       for (std::size_t i = 0; i < result.findings.size(); ++i) {
         const Finding& f = result.findings[i];
-        if (!used[i] && entityTypeName(f.type) == entity.at("type").as_string() &&
-            f.start < end && start < f.end) {
+        if (!used[i] && entityTypeName(f.type) == entity.at("type").as_string() && f.start < end &&
+            start < f.end) {
           used[i] = true;
           ++tp;
           break;
@@ -65,8 +64,9 @@ TEST(Dataset, PiiAndSecretsOverlapF1AboveTheBar) {
       const auto& negative = n.as_object();
       const auto start = static_cast<std::uint32_t>(negative.at("start").as_int64());
       const auto end = static_cast<std::uint32_t>(negative.at("end").as_int64());
-      const bool hit = std::any_of(result.findings.begin(), result.findings.end(),
-                                   [&](const Finding& f) { return f.start < end && start < f.end; });
+      const bool hit =
+          std::any_of(result.findings.begin(), result.findings.end(),
+                      [&](const Finding& f) { return f.start < end && start < f.end; });
       if (hit && checksum_kinds.count(std::string(negative.at("kind").as_string())) != 0) {
         ++negative_hits;
       }

@@ -12,11 +12,11 @@
 namespace gatehouse::guardrails {
 namespace {
 
+using ::testing::ElementsAre;
 using testing::found;
+using ::testing::IsEmpty;
 using testing::nothingFound;
 using testing::randomChars;
-using ::testing::ElementsAre;
-using ::testing::IsEmpty;
 
 TEST(Email, FindsAddressesInHeadersListsAndLogs) {
   EXPECT_THAT(found("Reach samir.quiroga@relecloud.com before Friday.", EntityType::kEmail),
@@ -38,14 +38,13 @@ TEST(Email, IgnoresHandlesDecoratorsAndAssets) {
 
 TEST(Phone, ValidatesNumbersAcrossCountriesAndLayouts) {
   const std::vector<std::string> phones = {
-      "+1 (415) 555-0132", "(702) 555-0115",    "1-425-555-0160",     "314.555.0131",
-      "+19715550117",      "+44 20 7946 0785",  "020 7946 0450",      "0113 496 0778",
-      "+33 1 99 00 85 78", "01 99 00 17 89",    "+61 3 7010 4284",    "(02) 5550 5895",
-      "0491 570 156",      "+49 (0)30 8579728", "+91-97696-38732",    "+81 90-4827-9717",
+      "+1 (415) 555-0132",  "(702) 555-0115",    "1-425-555-0160",  "314.555.0131",
+      "+19715550117",       "+44 20 7946 0785",  "020 7946 0450",   "0113 496 0778",
+      "+33 1 99 00 85 78",  "01 99 00 17 89",    "+61 3 7010 4284", "(02) 5550 5895",
+      "0491 570 156",       "+49 (0)30 8579728", "+91-97696-38732", "+81 90-4827-9717",
       "+55 (11) 96442-1941"};
   for (const std::string& phone : phones) {
-    EXPECT_THAT(found("Call me at " + phone + " tomorrow.", EntityType::kPhone),
-                ElementsAre(phone))
+    EXPECT_THAT(found("Call me at " + phone + " tomorrow.", EntityType::kPhone), ElementsAre(phone))
         << phone;
   }
   EXPECT_THAT(found("TEL;TYPE=cell:+44 28 9649 6637\n", EntityType::kPhone),
@@ -55,7 +54,7 @@ TEST(Phone, ValidatesNumbersAcrossCountriesAndLayouts) {
 TEST(Phone, RejectsLookAlikes) {
   EXPECT_TRUE(nothingFound("She disputes invoice INV-2025-656881 today."));
   EXPECT_TRUE(nothingFound("Policy PPO-9383-675600 and order SO-924869."));
-  EXPECT_TRUE(nothingFound("Build failed at 1780896129931."));      // a timestamp
+  EXPECT_TRUE(nothingFound("Build failed at 1780896129931."));        // a timestamp
   EXPECT_TRUE(nothingFound("Cite 978-1-4493-7332-0 in APA style."));  // an ISBN
   EXPECT_TRUE(nothingFound("Parcel to ZIP 58081-6060 is late."));
   EXPECT_TRUE(nothingFound("Due 2026-01-06, paid $21,146.00 on 6/20/2026."));
@@ -73,17 +72,18 @@ TEST(Ssn, DashedAlwaysSpacedOrPlainOnlyWithContext) {
 }
 
 TEST(Ssn, RejectsSsaInvalidAndMaskedNumbers) {
-  for (const char* bad : {"000-74-2811", "666-12-3456", "977-99-8392", "726-80-0000",
-                          "123-00-4567", "219-09-9999", "***-**-8582", "xxx-xx-5588"}) {
+  for (const char* bad : {"000-74-2811", "666-12-3456", "977-99-8392", "726-80-0000", "123-00-4567",
+                          "219-09-9999", "***-**-8582", "xxx-xx-5588"}) {
     EXPECT_THAT(found(std::string("SSN ") + bad + ".", EntityType::kSsn), IsEmpty()) << bad;
   }
 }
 
 TEST(CreditCard, LuhnValidCardsInEveryLayout) {
-  for (const char* card : {"4111 1111 1111 1111", "4111-1111-1111-1111", "4111111111111111",
-                           "3782 822463 10005", "5500 0000 0000 0004", "4904 960 876 711",
-                           "3608 780828 8703", "4045 1608 8198 0062 434"}) {
-    const auto cards = found(std::string("Card ") + card + ", expiry 2/29.", EntityType::kCreditCard);
+  for (const char* card :
+       {"4111 1111 1111 1111", "4111-1111-1111-1111", "4111111111111111", "3782 822463 10005",
+        "5500 0000 0000 0004", "4904 960 876 711", "3608 780828 8703", "4045 1608 8198 0062 434"}) {
+    const auto cards =
+        found(std::string("Card ") + card + ", expiry 2/29.", EntityType::kCreditCard);
     if (detail::luhnValid([&] {
           std::string digits;
           for (const char* p = card; *p; ++p) {
@@ -163,10 +163,13 @@ std::vector<SecretCase> secretCases() {
       {"github_pat_" + randomChars(kBase62, 22, 13) + "_" + randomChars(kBase62, 59, 14),
        EntityType::kApiKey, "github-fine-grained-pat"},
       {"glpat-" + randomChars(kBase62, 20, 15), EntityType::kApiKey, "gitlab-pat"},
-      {"xoxb-" + randomChars("0123456789", 12, 16) + "-" + randomChars("0123456789", 13, 17) +
-           "-" + randomChars(kBase62, 24, 18),
+      {"xoxb-" + randomChars("0123456789", 12, 16) + "-" + randomChars("0123456789", 13, 17) + "-" +
+           randomChars(kBase62, 24, 18),
        EntityType::kApiKey, "slack-bot-token"},
-      {"sk_" "live_" + randomChars(kBase62, 24, 19), EntityType::kApiKey, "stripe-access-token"},
+      {"sk_"
+       "live_" +
+           randomChars(kBase62, 24, 19),
+       EntityType::kApiKey, "stripe-access-token"},
       {"sk-proj-" + randomChars(kBase62, 58, 20) + "T3BlbkFJ" + randomChars(kBase62, 58, 21),
        EntityType::kApiKey, "openai-api-key"},
       {"sk-ant-api03-" + randomChars(kBase62, 93, 22) + "AA", EntityType::kApiKey,
@@ -176,8 +179,8 @@ std::vector<SecretCase> secretCases() {
       {"npm_" + randomChars(kBase62, 36, 25), EntityType::kApiKey, "npm-access-token"},
       {"dop_v1_" + randomChars(kHexLower, 64, 26), EntityType::kApiKey, "digitalocean-pat"},
       {"glptt-" + randomChars(kHexLower, 40, 27), EntityType::kApiKey, "gitlab-ptt"},
-      {"AKIA" + randomChars("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16, 28),
-       EntityType::kAwsAccessKey, "aws-access-token"},
+      {"AKIA" + randomChars("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16, 28), EntityType::kAwsAccessKey,
+       "aws-access-token"},
   };
 }
 
@@ -224,9 +227,9 @@ TEST(Secrets, GenericAssignmentsAndUrlCredentials) {
   const std::string pw = "Zq8vR2" + randomChars(testing::kBase62, 14, 8);
   EXPECT_THAT(found("      - DB_PASSWORD=" + pw + "\n", EntityType::kGenericSecret),
               ElementsAre(pw));
-  EXPECT_THAT(found("{\"client_secret\": \"" + pw + "\", \"tenant\": \"x\"}",
-                    EntityType::kGenericSecret),
-              ElementsAre(pw));
+  EXPECT_THAT(
+      found("{\"client_secret\": \"" + pw + "\", \"tenant\": \"x\"}", EntityType::kGenericSecret),
+      ElementsAre(pw));
   EXPECT_THAT(found("mysql://reporting:" + pw + "@db.internal.example:3306/app",
                     EntityType::kGenericSecret),
               ElementsAre(pw));
@@ -254,8 +257,8 @@ TEST(Secrets, PemPrivateKeyBlocksButNotPublicKeysOrElidedBodies) {
       "-----BEGIN RSA PRIVATE KEY-----\n" + body + "-----END RSA PRIVATE KEY-----";
   EXPECT_THAT(found("The deploy key is\n" + key + "\nrotate it", EntityType::kPrivateKey),
               ElementsAre(key));
-  EXPECT_TRUE(nothingFound(
-      "-----BEGIN PRIVATE KEY-----\n(key omitted)\n-----END PRIVATE KEY-----"));
+  EXPECT_TRUE(
+      nothingFound("-----BEGIN PRIVATE KEY-----\n(key omitted)\n-----END PRIVATE KEY-----"));
   EXPECT_TRUE(nothingFound("-----BEGIN PUBLIC KEY-----\n" + body + "-----END PUBLIC KEY-----"));
   EXPECT_TRUE(nothingFound("-----BEGIN CERTIFICATE REQUEST-----\n" + body +
                            "-----END CERTIFICATE REQUEST-----"));

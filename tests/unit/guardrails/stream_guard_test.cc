@@ -4,9 +4,9 @@
 
 #include "unit/guardrails/test_util.h"
 
+#include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-#include <gtest/gtest.h>
 
 #include <fstream>
 
