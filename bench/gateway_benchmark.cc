@@ -3,6 +3,8 @@
 #include <gatehouse/auth/key_store.h>
 #include <gatehouse/providers/sse.h>
 #include <gatehouse/providers/translate.h>
+#include <gatehouse/store/database.h>
+#include <gatehouse/tenancy/tenant_store.h>
 
 #include "mocks/fixed_random.h"
 #include "mocks/temp_dir.h"
@@ -32,11 +34,17 @@ void BM_VerifyCallerKey(benchmark::State& state) {
   testing::FixedRandom random;
   SecretString pepper("benchmark-pepper");
   auto db = store::Database::open(store::databasePath(dir.path()));
-  auth::KeyRepository repository(*db);
+  tenancy::TenantStore tenants(*db, random);
   const auto generated = auth::generateCallerKey(random, pepper);
-  (void)repository.create("bench", generated, 0);
+  tenancy::NewCallerKey key;
+  key.id = generated.id;
+  key.hash.assign(reinterpret_cast<const char*>(generated.hash.data()), generated.hash.size());
+  key.project_id = "prj_default";
+  key.name = "bench";
+  (void)tenants.createCallerKey(tenancy::ScopeGrant::authenticatedOrg("org_default"), key, 0);
+  SystemClock clock;
   auth::KeyVerifier verifier(store::Database::open(store::databasePath(dir.path())),
-                             SecretString("benchmark-pepper"));
+                             SecretString("benchmark-pepper"), clock);
   (void)verifier.refresh();
   for (auto _ : state) {
     benchmark::DoNotOptimize(verifier.verify(generated.key.reveal()));

@@ -3,6 +3,8 @@
 #include "commands.h"
 #include "environment.h"
 
+#include <gatehouse/admin/admin_api.h>
+#include <gatehouse/audit/audit.h>
 #include <gatehouse/auth/key_store.h>
 #include <gatehouse/common/clock.h>
 #include <gatehouse/common/log.h>
@@ -11,6 +13,7 @@
 #include <gatehouse/gateway/guardrail_policies.h>
 #include <gatehouse/gateway/provider_keys.h>
 #include <gatehouse/http/server.h>
+#include <gatehouse/keyring/keyring.h>
 #include <gatehouse/usage/usage.h>
 
 #include <csignal>
@@ -54,6 +57,25 @@ sigset_t blockShutdownSignals() {
   return signals;
 }
 
+// Retention for audit entries, usage records and content history, per organisation.
+void enforceRetentionOnce(store::Database& db, const Runtime& runtime, const Clock& clock) {
+  const std::int64_t now = clock.nowMillis();
+  auto audit_purged =
+      audit::enforceRetention(db, runtime.audit_key.reveal(), now, *runtime.audit_log);
+  if (!audit_purged) {
+    log::error("audit_retention_failed", {{"error", audit_purged.error().message}});
+  } else if (audit_purged->purged > 0) {
+    log::info("audit_retention",
+              {{"purged", audit_purged->purged}, {"chains", audit_purged->chains}});
+  }
+  auto usage_purged = usage::enforceRetention(db, now);
+  if (!usage_purged) {
+    log::error("usage_retention_failed", {{"error", usage_purged.error().message}});
+  } else if (*usage_purged > 0) {
+    log::info("usage_retention", {{"purged", *usage_purged}});
+  }
+}
+
 }  // namespace
 
 int runServe(const CommonOptions& options) {
@@ -61,35 +83,78 @@ int runServe(const CommonOptions& options) {
   log::initLogging(log::Level::kInfo);
   const config::Config config = loadConfiguration(options);
 
-  // Each long-lived user of the database gets its own connection.
-  auto verifier_db = openDatabase(config);
-  auto usage_db = openDatabase(config);
-
   SystemClock clock;
   crypto::SystemRandom random;
-  auth::KeyVerifier verifier(std::move(verifier_db), auth::loadPepper(config.data_dir, random));
+  Runtime runtime(config, clock, random);
+  if (runtime.using_dev_key) {
+    // Loud on every start: a development key sits next to the data it protects.
+    log::warn("development_master_key",
+              {{"path", runtime.dev_key_path},
+               {"message",
+                "using a generated development master key stored next to the data; set "
+                "GATEHOUSE_MASTER_KEY or GATEHOUSE_MASTER_KEY_FILE and GATEHOUSE_ENV=production "
+                "for real deployments"}});
+    std::cerr << "WARNING: Gatehouse is using a DEVELOPMENT master key (" << runtime.dev_key_path
+              << "). Anyone who can read the data directory can decrypt provider keys. Set "
+                 "GATEHOUSE_MASTER_KEY or GATEHOUSE_MASTER_KEY_FILE in production.\n";
+  }
+  // Unwrap every data key now, so a master-key rotation that happens while this server runs
+  // finds them all cached (the data keys themselves never change).
+  if (auto warmed = runtime.keyring->verifyAll(); !warmed) {
+    log::error("keyring_check_failed", {{"error", warmed.error().message}});
+  }
+  auto bootstrap = runtime.admin->bootstrap();
+  if (!bootstrap) {
+    throw std::runtime_error(bootstrap.error().message);
+  }
+  if (*bootstrap) {
+    std::cout << "Bootstrap super-admin key (shown only this once; it manages every "
+                 "organisation through /admin/v1):\n"
+              << (*bootstrap)->reveal() << std::endl;
+  }
+
+  // Each long-lived user of the database gets its own connection.
+  auth::KeyVerifier verifier(openDatabase(config), auth::loadPepper(config.data_dir, random),
+                             clock);
   if (auto r = verifier.refresh(); !r) {
     throw std::runtime_error(r.error().message);
   }
-  usage::UsageRecorder recorder(std::move(usage_db), config.usage_batch_size,
+  usage::UsageRecorder recorder(openDatabase(config), config.usage_batch_size,
                                 config.usage_flush_interval);
-  gateway::ConfigProviderKeys provider_keys(config.providers);
+  gateway::ConfigProviderKeys config_keys(config.providers);
+  gateway::TenantProviderKeys provider_keys(openDatabase(config), *runtime.keyring, config_keys);
+  if (auto r = provider_keys.refresh(); !r) {
+    throw std::runtime_error(r.error().message);
+  }
   const auto guardrails = gateway::GuardrailPolicies::load(config.guardrails);
   std::atomic<bool> ready{false};
-  auto handler = gateway::makeGateway(
+  auto data_plane = gateway::makeGateway(
       {config, verifier, provider_keys, *guardrails, recorder, clock, random, ready});
+  auto handler = admin::makeAdminRouter(*runtime.admin, data_plane);
 
   http::Server server(serverOptions(config.server), handler);
   const std::uint16_t port = server.listen();
   server.start();
 
-  // Revocations and new keys reach the hot path through this loop, not through a database
-  // read per request.
+  // Revocations, new keys and provider-key changes reach the hot path through this loop, not
+  // through a database read per request; retention runs from it too.
   std::atomic<bool> stopping{false};
   std::thread refresher([&] {
+    auto retention_db = openDatabase(config);
+    auto next_retention = std::chrono::steady_clock::now();
     while (!stopping.load()) {
       if (auto r = verifier.refresh(); !r) {
         log::error("key_refresh_failed", {{"error", r.error().message}});
+      }
+      if (auto r = provider_keys.refresh(); !r) {
+        log::error("provider_key_refresh_failed", {{"error", r.error().message}});
+      }
+      if (auto r = runtime.keyring->forgetDestroyed(); !r) {
+        log::error("keyring_refresh_failed", {{"error", r.error().message}});
+      }
+      if (std::chrono::steady_clock::now() >= next_retention) {
+        enforceRetentionOnce(*retention_db, runtime, clock);
+        next_retention = std::chrono::steady_clock::now() + config.retention_interval;
       }
       std::this_thread::sleep_for(kKeyRefreshInterval);
     }

@@ -1,5 +1,7 @@
 #include <gatehouse/auth/key_store.h>
 #include <gatehouse/crypto/hmac.h>
+#include <gatehouse/store/database.h>
+#include <gatehouse/tenancy/tenant_store.h>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -13,10 +15,6 @@
 
 namespace gatehouse::auth {
 namespace {
-
-std::string digestBytes(const crypto::Sha256Digest& digest) {
-  return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
-}
 
 // Trailing whitespace from a secrets file (a final newline) is not part of the secret.
 std::string trimRight(std::string text) {
@@ -38,139 +36,28 @@ std::string readFileOrThrow(const std::string& path) {
 
 }  // namespace
 
-Result<void> KeyRepository::bumpChangeCounter() {
-  return db_.exec("UPDATE change_counters SET value = value + 1 WHERE name = 'api_keys'");
+bool CallerIdentity::allowsModel(std::string_view model) const {
+  if (scopes.empty()) {
+    return true;
+  }
+  for (const auto& scope : scopes) {
+    if (scope == model) {
+      return true;
+    }
+  }
+  return false;
 }
 
-Result<KeyRecord> KeyRepository::create(std::string_view name, const GeneratedKey& generated,
-                                        std::int64_t now_ms) {
-  if (auto r = db_.begin(); !r) {
-    return r.takeError();
-  }
-  auto insert =
-      db_.prepare("INSERT INTO api_keys (id, name, key_hash, created_at) VALUES (?1, ?2, ?3, ?4)");
-  if (!insert) {
-    (void)db_.rollback();
-    return insert.takeError();
-  }
-  insert->bind(1, generated.id)
-      .bind(2, name)
-      .bindBlob(3, digestBytes(generated.hash))
-      .bind(4, now_ms);
-  auto inserted = insert->run();
-  if (inserted) {
-    inserted = bumpChangeCounter();
-  }
-  if (!inserted) {
-    (void)db_.rollback();
-    return inserted.takeError();
-  }
-  if (auto r = db_.commit(); !r) {
-    return r.takeError();
-  }
-  return KeyRecord{generated.id, std::string(name), now_ms, std::nullopt};
-}
-
-Result<std::vector<KeyRecord>> KeyRepository::list() {
-  auto select =
-      db_.prepare("SELECT id, name, created_at, revoked_at FROM api_keys ORDER BY created_at, id");
-  if (!select) {
-    return select.takeError();
-  }
-  std::vector<KeyRecord> records;
-  for (;;) {
-    auto row = select->step();
-    if (!row) {
-      return row.takeError();
-    }
-    if (!*row) {
-      break;
-    }
-    KeyRecord record{select->columnText(0), select->columnText(1), select->columnInt(2),
-                     std::nullopt};
-    if (!select->columnIsNull(3)) {
-      record.revoked_at = select->columnInt(3);
-    }
-    records.push_back(std::move(record));
-  }
-  return records;
-}
-
-Result<bool> KeyRepository::revoke(std::string_view id, std::int64_t now_ms) {
-  if (auto r = db_.begin(); !r) {
-    return r.takeError();
-  }
-  auto update =
-      db_.prepare("UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL");
-  if (!update) {
-    (void)db_.rollback();
-    return update.takeError();
-  }
-  update->bind(1, now_ms).bind(2, id);
-  auto updated = update->run();
-  if (!updated) {
-    (void)db_.rollback();
-    return updated.takeError();
-  }
-  auto changes = db_.prepare("SELECT changes()");
-  const bool revoked = changes && changes->step().ok() && changes->columnInt(0) > 0;
-  if (revoked) {
-    if (auto r = bumpChangeCounter(); !r) {
-      (void)db_.rollback();
-      return r.takeError();
-    }
-  }
-  if (auto r = db_.commit(); !r) {
-    return r.takeError();
-  }
-  return revoked;
-}
-
-Result<std::int64_t> KeyRepository::changeCounter() {
-  auto select = db_.prepare("SELECT value FROM change_counters WHERE name = 'api_keys'");
-  if (!select) {
-    return select.takeError();
-  }
-  auto row = select->step();
-  if (!row) {
-    return row.takeError();
-  }
-  return *row ? select->columnInt(0) : 0;
-}
-
-Result<std::vector<KeyRepository::HashedKey>> KeyRepository::activeKeys() {
-  auto select = db_.prepare("SELECT id, key_hash FROM api_keys WHERE revoked_at IS NULL");
-  if (!select) {
-    return select.takeError();
-  }
-  std::vector<HashedKey> keys;
-  for (;;) {
-    auto row = select->step();
-    if (!row) {
-      return row.takeError();
-    }
-    if (!*row) {
-      break;
-    }
-    HashedKey key;
-    key.id = select->columnText(0);
-    const std::string hash = select->columnBlob(1);
-    if (hash.size() != key.hash.size()) {
-      continue;  // A corrupt row can never match; skipping it fails closed.
-    }
-    std::copy(hash.begin(), hash.end(), key.hash.begin());
-    keys.push_back(std::move(key));
-  }
-  return keys;
-}
-
-KeyVerifier::KeyVerifier(std::unique_ptr<store::Database> db, SecretString pepper)
+KeyVerifier::KeyVerifier(std::unique_ptr<store::Database> db, SecretString pepper,
+                         const Clock& clock)
     : db_(std::move(db)),
-      repository_(*db_),
       pepper_(std::move(pepper)),
+      clock_(clock),
       keys_(std::make_shared<const KeyMap>()) {}
 
-std::variant<std::string, KeyRejection> KeyVerifier::verify(std::string_view presented) const {
+KeyVerifier::~KeyVerifier() = default;
+
+KeyVerifier::Verdict KeyVerifier::verify(std::string_view presented) const {
   if (presented.empty()) {
     return KeyRejection::kMissing;
   }
@@ -183,7 +70,7 @@ std::variant<std::string, KeyRejection> KeyVerifier::verify(std::string_view pre
   // Compute the HMAC even for an unknown id so the response time does not reveal whether
   // the id exists.
   static const crypto::Sha256Digest kNoSuchKey{};
-  const crypto::Sha256Digest& expected = it == keys->end() ? kNoSuchKey : it->second;
+  const crypto::Sha256Digest& expected = it == keys->end() ? kNoSuchKey : it->second.hash;
   const crypto::Sha256Digest actual = hashCallerKey(pepper_, presented);
   const bool match = constantTimeEquals(
       std::string_view(reinterpret_cast<const char*>(expected.data()), expected.size()),
@@ -194,24 +81,44 @@ std::variant<std::string, KeyRejection> KeyVerifier::verify(std::string_view pre
   if (!match) {
     return KeyRejection::kWrongSecret;
   }
-  return std::string(*id);
+  const auto& identity = it->second.identity;
+  if (identity->expires_at && clock_.nowMillis() >= *identity->expires_at) {
+    return KeyRejection::kExpired;
+  }
+  return identity;
 }
 
 Result<void> KeyVerifier::refresh() {
-  auto counter = repository_.changeCounter();
+  crypto::SystemRandom unused_random;  // The store draws ids only when creating rows.
+  tenancy::TenantStore store(*db_, unused_random);
+  auto counter = store.changeCounter("caller_keys");
   if (!counter) {
     return counter.takeError();
   }
   if (*counter == seen_counter_) {
     return {};
   }
-  auto active = repository_.activeKeys();
+  // The verifier authenticates before any tenant is known, so it reads every organisation's
+  // keys; what it hands out is scoped by the key's own organisation.
+  auto active = store.activeCallerKeys(tenancy::ScopeGrant::instance());
   if (!active) {
     return active.takeError();
   }
   auto keys = std::make_shared<KeyMap>();
   for (auto& key : *active) {
-    keys->emplace(std::move(key.id), key.hash);
+    Entry entry;
+    if (key.hash.size() != entry.hash.size()) {
+      continue;  // A corrupt row can never match; skipping it fails closed.
+    }
+    std::copy(key.hash.begin(), key.hash.end(), entry.hash.begin());
+    auto identity = std::make_shared<CallerIdentity>();
+    identity->key_id = key.id;
+    identity->org_id = std::move(key.org_id);
+    identity->project_id = std::move(key.project_id);
+    identity->scopes = std::move(key.scopes);
+    identity->expires_at = key.expires_at;
+    entry.identity = std::move(identity);
+    keys->emplace(std::move(key.id), std::move(entry));
   }
   keys_.store(std::move(keys), std::memory_order_release);
   seen_counter_ = *counter;

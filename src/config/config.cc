@@ -283,6 +283,32 @@ std::string_view providerTypeName(ProviderType type) {
   return "openai";
 }
 
+namespace {
+
+std::vector<std::string> stringList(const toml::table& table, std::string_view key,
+                                    std::string_view where) {
+  std::vector<std::string> values;
+  const toml::node_view<const toml::node> node = table[key];
+  if (!node) {
+    return values;
+  }
+  const toml::array* array = node.as_array();
+  if (!array) {
+    throw ConfigError(std::string(where) + " " + std::string(key) + " must be an array of strings");
+  }
+  for (const toml::node& item : *array) {
+    const auto* text = item.as_string();
+    if (!text) {
+      throw ConfigError(std::string(where) + " " + std::string(key) +
+                        " must be an array of strings");
+    }
+    values.push_back(text->get());
+  }
+  return values;
+}
+
+}  // namespace
+
 Config loadConfig(const std::string& path) {
   toml::table root;
   try {
@@ -293,7 +319,26 @@ Config loadConfig(const std::string& path) {
   Config config;
   requireKnownKeys(root, "the top level",
                    {"server", "data_dir", "routing", "providers", "models", "default_max_tokens",
-                    "usage", "guardrails"});
+                    "usage", "guardrails", "mode", "egress", "keys", "audit"});
+  config.mode = get<std::string>(root, "mode", "the top level", config.mode);
+  if (config.mode != "development" && config.mode != "production") {
+    throw ConfigError("mode must be \"development\" or \"production\"");
+  }
+  if (const toml::table* egress = subTable(root, "egress")) {
+    requireKnownKeys(*egress, "[egress]", {"allow_cidrs", "allow_http_hosts"});
+    config.egress.allow_cidrs = stringList(*egress, "allow_cidrs", "[egress]");
+    config.egress.allow_http_hosts = stringList(*egress, "allow_http_hosts", "[egress]");
+  }
+  if (const toml::table* keys = subTable(root, "keys")) {
+    requireKnownKeys(*keys, "[keys]", {"rotation_overlap_seconds"});
+    config.rotation_overlap = std::chrono::seconds(get<std::int64_t>(
+        *keys, "rotation_overlap_seconds", "[keys]", config.rotation_overlap.count()));
+  }
+  if (const toml::table* audit = subTable(root, "audit")) {
+    requireKnownKeys(*audit, "[audit]", {"retention_interval_seconds"});
+    config.retention_interval = std::chrono::seconds(get<std::int64_t>(
+        *audit, "retention_interval_seconds", "[audit]", config.retention_interval.count()));
+  }
   config.data_dir = get<std::string>(root, "data_dir", "the top level", config.data_dir);
   config.default_max_tokens =
       get<std::int64_t>(root, "default_max_tokens", "the top level", config.default_max_tokens);

@@ -75,30 +75,6 @@ bool wantsUsageChunk(const json::object& body) {
   return include && include->is_bool() && include->as_bool();
 }
 
-int statusFor(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kInvalidRequest:
-      return 400;
-    case ErrorCode::kUnauthorized:
-      return 401;
-    case ErrorCode::kNotFound:
-      return 404;
-    case ErrorCode::kPayloadTooLarge:
-      return 413;
-    case ErrorCode::kRateLimited:
-      return 429;
-    case ErrorCode::kUpstreamError:
-      return 502;
-    case ErrorCode::kUpstreamTimeout:
-      return 504;
-    case ErrorCode::kUnavailable:
-      return 503;
-    case ErrorCode::kInternal:
-      return 500;
-  }
-  return 500;
-}
-
 // The request body for one deployment, in its provider's dialect. Same-dialect bodies are
 // edited in place (no copy of the caller's messages); every deployment overwrites what it sets.
 Result<std::string> upstreamBody(json::object& body, Dialect caller, const Deployment& deployment,
@@ -163,7 +139,7 @@ Task<std::optional<http::ClientResponse>> GatewayHandler::sendWithRetries(
     const Deployment& deployment, const std::string& target, const std::string& body, Call& call,
     UpstreamFailure& failure) {
   const Provider& provider = *deployment.provider;
-  auto key = provider_keys_.keyFor(provider.name);
+  auto key = provider_keys_.keyFor(*call.identity, provider.name);
   if (!key) {
     failure = {ErrorCode::kUpstreamError, 0, key.error().message, {}};
     log::error("provider_key_unavailable",
@@ -276,7 +252,9 @@ Task<void> GatewayHandler::serveCompletion(const http::Request& request,
   if (call.caller == Dialect::kOpenAI) {
     call.json_schema_tool = providers::jsonSchemaToolName(body);
   }
-  const auto plan = router_.plan(parsed->model, random_);
+  // A model outside the key's scopes looks exactly like one that does not exist.
+  const auto plan = call.identity->allowsModel(parsed->model) ? router_.plan(parsed->model, random_)
+                                                              : std::vector<const Deployment*>();
   if (plan.empty()) {
     co_await fail(
         writer, call, 404,
@@ -289,7 +267,7 @@ Task<void> GatewayHandler::serveCompletion(const http::Request& request,
   for (const Deployment* deployment : plan) {
     auto upstream = upstreamBody(body, call.caller, *deployment, config_.default_max_tokens);
     if (!upstream) {
-      co_await fail(writer, call, statusFor(upstream.error().code), upstream.error().message);
+      co_await fail(writer, call, httpStatus(upstream.error().code), upstream.error().message);
       co_return;
     }
     call.record.provider = deployment->provider->name;
@@ -316,7 +294,7 @@ Task<void> GatewayHandler::relayWhole(http::ClientResponse response, http::Respo
                                       const Deployment& deployment, Call& call) {
   auto body = co_await response.readAll(kMaxUpstreamBody, deployment.timeout);
   if (!body) {
-    co_await fail(writer, call, statusFor(body.error().code),
+    co_await fail(writer, call, httpStatus(body.error().code),
                   "The upstream provider's response could not be read.");
     co_return;
   }
@@ -414,7 +392,7 @@ Task<void> GatewayHandler::relayStream(http::ClientResponse response, http::Resp
   while (client_present) {
     auto piece = co_await response.readSome(deployment.timeout);
     if (!piece) {
-      status = statusFor(piece.error().code);
+      status = httpStatus(piece.error().code);
       error_type = errorTypeFor(status);
       out = providers::streamErrorEvent(call.caller, status,
                                         status == 504 ? "The upstream provider stopped responding."
@@ -510,7 +488,9 @@ Task<void> GatewayHandler::serveEmbeddings(const http::Request& request,
       co_return;
     }
   }
-  const auto plan = router_.plan(parsed->model, random_);
+  // A model outside the key's scopes looks exactly like one that does not exist.
+  const auto plan = call.identity->allowsModel(parsed->model) ? router_.plan(parsed->model, random_)
+                                                              : std::vector<const Deployment*>();
   if (plan.empty()) {
     co_await fail(
         writer, call, 404,

@@ -27,6 +27,8 @@ const char* rejectionName(auth::KeyRejection rejection) {
       return "unknown_or_revoked";
     case auth::KeyRejection::kWrongSecret:
       return "wrong_secret";
+    case auth::KeyRejection::kExpired:
+      return "expired";
   }
   return "unknown";
 }
@@ -129,7 +131,10 @@ Task<void> GatewayHandler::handle(const http::Request& request, http::ResponseWr
     co_await writer.send(rejection(path, 401, "Invalid or missing API key."));
     co_return;
   }
-  call.record.key_id = std::move(std::get<std::string>(verdict));
+  call.identity = std::move(std::get<std::shared_ptr<const auth::CallerIdentity>>(verdict));
+  call.record.key_id = call.identity->key_id;
+  call.record.org_id = call.identity->org_id;
+  call.record.project_id = call.identity->project_id;
   call.guard = guardrails_.forKey(call.record.key_id);
   if (call.guard) {
     call.pseudonymizer = std::make_unique<guardrails::Pseudonymizer>();
@@ -148,7 +153,7 @@ Task<void> GatewayHandler::handle(const http::Request& request, http::ResponseWr
     }
   } else if (path == "/v1/models") {
     if (method == "GET") {
-      co_await writer.send(models(request));
+      co_await writer.send(models(request, *call.identity));
       co_return;
     }
   } else {
@@ -158,11 +163,18 @@ Task<void> GatewayHandler::handle(const http::Request& request, http::ResponseWr
   co_await writer.send(rejection(path, 405, "Method not allowed for this endpoint."));
 }
 
-http::Response GatewayHandler::models(const http::Request& request) const {
+http::Response GatewayHandler::models(const http::Request& request,
+                                      const auth::CallerIdentity& caller) const {
   // The Anthropic SDK lists models with its own shape; it always sends anthropic-version.
   const bool anthropic = !request.header("anthropic-version").empty();
   std::string body = anthropic ? R"({"data":[)" : R"({"object":"list","data":[)";
-  const auto& names = router_.modelNames();
+  // Only the models this key may use.
+  std::vector<std::string> names;
+  for (const auto& name : router_.modelNames()) {
+    if (caller.allowsModel(name)) {
+      names.push_back(name);
+    }
+  }
   for (std::size_t i = 0; i < names.size(); ++i) {
     body += i ? ",{" : "{";
     if (anthropic) {

@@ -21,6 +21,8 @@ struct Call {
   providers::Dialect caller = providers::Dialect::kOpenAI;
   std::chrono::steady_clock::time_point started;
   usage::UsageRecord record;
+  /// The verified caller key: its organisation, project and allowed models.
+  std::shared_ptr<const auth::CallerIdentity> identity;
   /// Set when an OpenAI caller's response_format became a forced tool on an Anthropic upstream.
   std::string json_schema_tool;
   /// The caller key's guardrail policy (null: unguarded), and the request's placeholders.
@@ -50,7 +52,7 @@ class GatewayHandler final : public http::Handler {
                              Call& call);
   Task<void> serveEmbeddings(const http::Request& request, http::ResponseWriter& writer,
                              Call& call);
-  http::Response models(const http::Request& request) const;
+  http::Response models(const http::Request& request, const auth::CallerIdentity& caller) const;
 
   /// Sends `body` to the deployment, retrying per the routing policy. On success the response
   /// is returned with its status 2xx; otherwise `failure` says what went wrong and whether the

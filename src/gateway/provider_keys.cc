@@ -1,5 +1,11 @@
+#include <gatehouse/auth/key_store.h>
+#include <gatehouse/common/log.h>
 #include <gatehouse/config/config.h>
+#include <gatehouse/crypto/random.h>
 #include <gatehouse/gateway/provider_keys.h>
+#include <gatehouse/keyring/keyring.h>
+#include <gatehouse/store/database.h>
+#include <gatehouse/tenancy/tenant_store.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -33,6 +39,11 @@ ConfigProviderKeys::ConfigProviderKeys(const std::vector<config::ProviderConfig>
   }
 }
 
+Result<SecretString> ConfigProviderKeys::keyFor(const auth::CallerIdentity&,
+                                                std::string_view provider) const {
+  return keyFor(provider);
+}
+
 Result<SecretString> ConfigProviderKeys::keyFor(std::string_view provider) const {
   const auto it = keys_.find(provider);
   if (it == keys_.end()) {
@@ -43,6 +54,86 @@ Result<SecretString> ConfigProviderKeys::keyFor(std::string_view provider) const
                      "No API key is configured for provider '" + std::string(provider) + "'.");
   }
   return SecretString(std::string(it->second.key.reveal()));
+}
+
+namespace {
+
+std::string indexKey(std::string_view org_id, std::string_view provider) {
+  std::string key(org_id);
+  key += '\n';
+  key += provider;
+  return key;
+}
+
+}  // namespace
+
+TenantProviderKeys::TenantProviderKeys(std::unique_ptr<store::Database> db,
+                                       keyring::Keyring& keyring,
+                                       const ConfigProviderKeys& fallback)
+    : db_(std::move(db)),
+      keyring_(keyring),
+      fallback_(fallback),
+      index_(std::make_shared<const Index>()) {}
+
+TenantProviderKeys::~TenantProviderKeys() = default;
+
+Result<SecretString> TenantProviderKeys::keyFor(const auth::CallerIdentity& caller,
+                                                std::string_view provider) const {
+  const std::shared_ptr<const Index> index = index_.load(std::memory_order_acquire);
+  const auto it = index->find(indexKey(caller.org_id, provider));
+  if (it == index->end()) {
+    return fallback_.keyFor(provider);
+  }
+  const Sealed* chosen = nullptr;
+  for (const Sealed& sealed : it->second) {
+    if (sealed.project_id == caller.project_id) {
+      chosen = &sealed;
+      break;
+    }
+    if (sealed.project_id.empty() && !chosen) {
+      chosen = &sealed;
+    }
+  }
+  if (!chosen) {
+    return fallback_.keyFor(provider);
+  }
+  auto opened = keyring_.open(caller.org_id, chosen->ciphertext,
+                              tenancy::providerKeyAad(caller.org_id, chosen->id, provider));
+  if (!opened) {
+    // A corrupted, swapped or shredded row: refuse the request rather than fall back to
+    // another key the organisation did not choose.
+    log::error(
+        "provider_key_decrypt_failed",
+        {{"org_id", caller.org_id}, {"provider_key_id", chosen->id}, {"provider", provider}});
+    return makeError(ErrorCode::kUpstreamError,
+                     "The provider key for '" + std::string(provider) +
+                         "' could not be decrypted; the request was not forwarded.");
+  }
+  return opened;
+}
+
+Result<void> TenantProviderKeys::refresh() {
+  crypto::SystemRandom unused_random;  // The store draws ids only when creating rows.
+  tenancy::TenantStore store(*db_, unused_random);
+  auto counter = store.changeCounter("tenancy");
+  if (!counter) {
+    return counter.takeError();
+  }
+  if (*counter == seen_counter_) {
+    return {};
+  }
+  auto rows = store.allSealedProviderKeys(tenancy::ScopeGrant::instance());
+  if (!rows) {
+    return rows.takeError();
+  }
+  auto index = std::make_shared<Index>();
+  for (auto& row : *rows) {
+    (*index)[indexKey(row.org_id, row.provider)].push_back(
+        Sealed{std::move(row.id), std::move(row.project_id), std::move(row.ciphertext)});
+  }
+  index_.store(std::move(index), std::memory_order_release);
+  seen_counter_ = *counter;
+  return {};
 }
 
 }  // namespace gatehouse::gateway

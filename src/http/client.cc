@@ -18,6 +18,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
 
+#include <charconv>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -34,9 +35,49 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr auto kAsTuple = net::as_tuple(net::use_awaitable);
 constexpr std::size_t kReadChunk = 16 * 1024;
 
+// The pins are part of the key: a connection made to one set of checked addresses must never
+// serve an endpoint pinned to another (or an unpinned one, which resolves the name itself).
 std::string poolKey(const Endpoint& endpoint) {
-  return (endpoint.tls ? "https://" : "http://") + endpoint.host + ":" + endpoint.port + "|" +
-         endpoint.ca_file;
+  std::string key = (endpoint.tls ? "https://" : "http://") + endpoint.host + ":" + endpoint.port +
+                    "|" + endpoint.ca_file + "|";
+  for (const auto& address : endpoint.pinned_addresses) {
+    key.append(address).push_back(',');
+  }
+  return key;
+}
+
+/// The endpoints to try: the pinned addresses when there are any (no DNS lookup, so the name
+/// cannot rebind between the egress check and the connect), else the resolver's answer.
+Task<Result<std::vector<tcp::endpoint>>> connectTargets(const Endpoint& endpoint) {
+  if (!endpoint.pinned_addresses.empty()) {
+    std::uint16_t port = 0;
+    const char* const last = endpoint.port.data() + endpoint.port.size();
+    const auto [end, port_ec] = std::from_chars(endpoint.port.data(), last, port);
+    if (endpoint.port.empty() || port_ec != std::errc() || end != last) {
+      co_return makeError(ErrorCode::kUpstreamError, "invalid upstream port");
+    }
+    std::vector<tcp::endpoint> targets;
+    for (const auto& pinned : endpoint.pinned_addresses) {
+      boost::system::error_code ec;
+      const auto address = net::ip::make_address(pinned, ec);
+      if (ec) {
+        co_return makeError(ErrorCode::kUpstreamError, "invalid pinned upstream address");
+      }
+      targets.emplace_back(address, port);
+    }
+    co_return targets;
+  }
+  tcp::resolver resolver(co_await net::this_coro::executor);
+  auto [resolve_ec, results] =
+      co_await resolver.async_resolve(endpoint.host, endpoint.port, kAsTuple);
+  if (resolve_ec) {
+    co_return makeError(ErrorCode::kUpstreamError, "cannot resolve upstream host");
+  }
+  std::vector<tcp::endpoint> targets;
+  for (const auto& entry : results) {
+    targets.push_back(entry.endpoint());
+  }
+  co_return targets;
 }
 
 bool isIpLiteral(const std::string& host) {
@@ -222,16 +263,14 @@ Task<Result<std::unique_ptr<Connection>>> ClientImpl::connect(const Endpoint& en
     }
     tls = *context;
   }
-  tcp::resolver resolver(executor);
-  auto [resolve_ec, results] =
-      co_await resolver.async_resolve(endpoint.host, endpoint.port, kAsTuple);
-  if (resolve_ec) {
-    co_return makeError(ErrorCode::kUpstreamError, "cannot resolve upstream host");
+  auto targets = co_await connectTargets(endpoint);
+  if (!targets) {
+    co_return targets.takeError();
   }
   auto connection = std::make_unique<Connection>(tcp::socket(executor), tls);
   connection->key = poolKey(endpoint);
   connection->transport().expires_at(deadline);
-  auto [connect_ec, connected] = co_await connection->transport().async_connect(results, kAsTuple);
+  auto [connect_ec, connected] = co_await connection->transport().async_connect(*targets, kAsTuple);
   if (connect_ec) {
     if (connect_ec == beast::error::timeout) {
       co_return makeError(ErrorCode::kUpstreamTimeout, "upstream connect timed out");

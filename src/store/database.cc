@@ -89,6 +89,11 @@ bool Statement::columnIsNull(int column) const {
 }
 
 std::unique_ptr<Database> Database::open(const std::string& path) {
+  return open(path, migrations());
+}
+
+std::unique_ptr<Database> Database::open(const std::string& path,
+                                         std::span<const std::string_view> migrations) {
   sqlite3* raw = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path.c_str(), &raw, flags, nullptr) != SQLITE_OK) {
@@ -105,7 +110,7 @@ std::unique_ptr<Database> Database::open(const std::string& path) {
       throw std::runtime_error(r.error().message);
     }
   }
-  db->migrate();
+  db->migrate(migrations);
   return db;
 }
 
@@ -151,8 +156,11 @@ int Database::schemaVersion() {
   return static_cast<int>(statement->columnInt(0));
 }
 
-void Database::migrate() {
-  const auto all = migrations();
+std::int64_t Database::changes() const {
+  return sqlite3_changes64(db_);
+}
+
+void Database::migrate(std::span<const std::string_view> all) {
   for (;;) {
     // Each migration runs in its own immediate transaction, re-reading the version inside it,
     // so two processes starting together cannot apply the same migration twice.

@@ -10,13 +10,14 @@ namespace {
 
 constexpr std::string_view kInsert = R"sql(
 INSERT INTO usage_records (request_id, created_at, key_id, endpoint, model, provider, deployment,
-  upstream_model, stream, input_tokens, output_tokens, latency_ms, status, error_type, guardrails)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15))sql";
+  upstream_model, stream, input_tokens, output_tokens, latency_ms, status, error_type, guardrails,
+  org_id, project_id)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17))sql";
 
-constexpr std::array<std::string_view, 15> kColumns = {
-    "request_id",    "created_at", "key_id",         "endpoint",   "model",
-    "provider",      "deployment", "upstream_model", "stream",     "input_tokens",
-    "output_tokens", "latency_ms", "status",         "error_type", "guardrails"};
+constexpr std::array<std::string_view, 17> kColumns = {
+    "request_id", "created_at",     "key_id",     "endpoint",     "model",         "provider",
+    "deployment", "upstream_model", "stream",     "input_tokens", "output_tokens", "latency_ms",
+    "status",     "error_type",     "guardrails", "org_id",       "project_id"};
 
 // RFC 4180 quoting when a field needs it; a leading =,+,-,@ is prefixed with ' so a
 // spreadsheet does not evaluate a model name as a formula.
@@ -126,7 +127,9 @@ Result<void> UsageRecorder::write(const std::vector<UsageRecord>& batch) {
         .bind(12, r.latency_ms)
         .bind(13, std::int64_t{r.status})
         .bind(14, r.error_type)
-        .bind(15, r.guardrails);
+        .bind(15, r.guardrails)
+        .bind(16, r.org_id)
+        .bind(17, r.project_id);
     if (auto result = insert->run(); !result) {
       (void)db_->rollback();
       return result;
@@ -135,18 +138,21 @@ Result<void> UsageRecorder::write(const std::vector<UsageRecord>& batch) {
   return db_->commit();
 }
 
-Result<void> exportUsage(store::Database& db, ExportFormat format, std::ostream& out) {
+Result<void> exportUsage(store::Database& db, ExportFormat format, std::ostream& out,
+                         std::optional<std::string_view> org_id) {
   auto select = db.prepare(
       "SELECT request_id, created_at, key_id, endpoint, model, provider, deployment, "
       "upstream_model, stream, input_tokens, output_tokens, latency_ms, status, error_type, "
-      "guardrails FROM usage_records ORDER BY id");
+      "guardrails, org_id, project_id FROM usage_records WHERE ?1 IS NULL OR org_id = ?1 "
+      "ORDER BY id");
   if (!select) {
     return select.takeError();
   }
+  org_id ? select->bind(1, *org_id) : select->bindNull(1);
   // Which columns are integers (the rest are text).
-  constexpr std::array<bool, kColumns.size()> kIsInteger = {false, true,  false, false, false,
-                                                            false, false, false, true,  true,
-                                                            true,  true,  true,  false, false};
+  constexpr std::array<bool, kColumns.size()> kIsInteger = {
+      false, true, false, false, false, false, false, false, true,
+      true,  true, true,  true,  false, false, false, false};
   std::string line;
   if (format == ExportFormat::kCsv) {
     for (std::size_t i = 0; i < kColumns.size(); ++i) {
@@ -202,6 +208,35 @@ Result<void> exportUsage(store::Database& db, ExportFormat format, std::ostream&
   }
   out.flush();
   return {};
+}
+
+Result<std::int64_t> enforceRetention(store::Database& db, std::int64_t now_ms) {
+  constexpr std::int64_t kDayMs = 24 * 3600 * 1000;
+  if (auto r = db.begin(); !r) {
+    return r.takeError();
+  }
+  std::int64_t removed = 0;
+  for (std::string_view table : {"usage_records", "content_history"}) {
+    auto remove = db.prepare(
+        "DELETE FROM " + std::string(table) +
+        " WHERE created_at < ?1 - ?2 * COALESCE((SELECT usage_retention_days FROM organizations o "
+        "WHERE o.id = " +
+        std::string(table) + ".org_id), 365)");
+    if (!remove) {
+      (void)db.rollback();
+      return remove.takeError();
+    }
+    remove->bind(1, now_ms).bind(2, kDayMs);
+    if (auto r = remove->run(); !r) {
+      (void)db.rollback();
+      return r.takeError();
+    }
+    removed += db.changes();
+  }
+  if (auto r = db.commit(); !r) {
+    return r.takeError();
+  }
+  return removed;
 }
 
 }  // namespace gatehouse::usage

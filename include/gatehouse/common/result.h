@@ -11,7 +11,9 @@ namespace gatehouse {
 enum class ErrorCode {
   kInvalidRequest,   ///< 400: malformed JSON, missing or ill-typed fields.
   kUnauthorized,     ///< 401: no key, a bad key, a revoked or expired key.
+  kForbidden,        ///< 403: a valid principal whose role or scopes do not allow this.
   kNotFound,         ///< 404: unknown model or route.
+  kConflict,         ///< 409: the object exists already (a duplicate name).
   kPayloadTooLarge,  ///< 413: body over the configured limit.
   kRateLimited,      ///< 429: an upstream or local limit was hit.
   kUpstreamError,    ///< 502: the upstream failed, closed, or sent something unusable.
@@ -66,6 +68,35 @@ class [[nodiscard]] Result<void> {
   Error error_;
   bool ok_ = true;
 };
+
+/// The HTTP status an error code stands for.
+constexpr int httpStatus(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidRequest:
+      return 400;
+    case ErrorCode::kUnauthorized:
+      return 401;
+    case ErrorCode::kForbidden:
+      return 403;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kConflict:
+      return 409;
+    case ErrorCode::kPayloadTooLarge:
+      return 413;
+    case ErrorCode::kRateLimited:
+      return 429;
+    case ErrorCode::kUpstreamError:
+      return 502;
+    case ErrorCode::kUpstreamTimeout:
+      return 504;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kInternal:
+      return 500;
+  }
+  return 500;
+}
 
 inline Error makeError(ErrorCode code, std::string message) {
   return Error{code, std::move(message)};

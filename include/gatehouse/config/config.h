@@ -86,7 +86,19 @@ struct GuardrailsConfig {
   std::size_t stream_window_bytes = 256;  ///< Output look-behind on streams.
 };
 
+/// Where tenant-supplied provider base URLs may point (see http::EgressGuard).
+struct EgressConfig {
+  std::vector<std::string> allow_cidrs;       ///< Non-public ranges the operator allows.
+  std::vector<std::string> allow_http_hosts;  ///< Hosts that may use plain http.
+};
+
 struct Config {
+  /// "production" refuses to start without a master key; "development" generates one.
+  /// GATEHOUSE_ENV=production overrides the file.
+  std::string mode = "development";
+  EgressConfig egress;
+  std::chrono::seconds rotation_overlap{24 * 3600};  ///< Default caller-key rotation overlap.
+  std::chrono::seconds retention_interval{3600};     ///< How often retention runs.
   ServerConfig server;
   std::string data_dir = "./data";
   RoutingConfig routing;

@@ -3,13 +3,25 @@
 #include <gatehouse/common/result.h>
 #include <gatehouse/common/secret.h>
 
+#include <atomic>
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace gatehouse::config {
 struct ProviderConfig;
+}
+namespace gatehouse::auth {
+struct CallerIdentity;
+}
+namespace gatehouse::keyring {
+class Keyring;
+}
+namespace gatehouse::store {
+class Database;
 }
 
 namespace gatehouse::gateway {
@@ -20,7 +32,9 @@ namespace gatehouse::gateway {
 class ProviderKeyStore {
  public:
   virtual ~ProviderKeyStore() = default;
-  virtual Result<SecretString> keyFor(std::string_view provider) const = 0;
+  /// The key to call `provider` with on behalf of `caller` (its organisation and project).
+  virtual Result<SecretString> keyFor(const auth::CallerIdentity& caller,
+                                      std::string_view provider) const = 0;
 };
 
 /// Keys named by the configuration: `api_key_env` or `api_key_file`, read once at start-up.
@@ -29,7 +43,9 @@ class ConfigProviderKeys final : public ProviderKeyStore {
  public:
   /// Throws at start-up when a named file cannot be read.
   explicit ConfigProviderKeys(const std::vector<config::ProviderConfig>& providers);
-  Result<SecretString> keyFor(std::string_view provider) const override;
+  Result<SecretString> keyFor(const auth::CallerIdentity& caller,
+                              std::string_view provider) const override;
+  Result<SecretString> keyFor(std::string_view provider) const;
 
  private:
   struct Entry {
@@ -37,6 +53,39 @@ class ConfigProviderKeys final : public ProviderKeyStore {
     bool configured = false;  ///< A source was named (an empty value is then an error).
   };
   std::map<std::string, Entry, std::less<>> keys_;
+};
+
+/// Organisations' own (BYOK) keys, sealed in the database under each organisation's data
+/// key, with the configured keys as the fallback for providers an organisation brought no key
+/// for. A project's own key wins over its organisation's. The index of sealed rows is
+/// replaced wholesale by refresh() when the tenancy change counter moves; a key is decrypted
+/// only for the request that forwards with it, and the plaintext is the caller's to wipe.
+class TenantProviderKeys final : public ProviderKeyStore {
+ public:
+  /// `db` is owned and used only from refresh(); `keyring` and `fallback` are borrowed.
+  TenantProviderKeys(std::unique_ptr<store::Database> db, keyring::Keyring& keyring,
+                     const ConfigProviderKeys& fallback);
+  ~TenantProviderKeys() override;
+
+  Result<SecretString> keyFor(const auth::CallerIdentity& caller,
+                              std::string_view provider) const override;
+  /// Reloads the index if provider keys changed. Thread-safe with keyFor().
+  Result<void> refresh();
+
+ private:
+  struct Sealed {
+    std::string id;
+    std::string project_id;  ///< Empty: the whole organisation.
+    std::string ciphertext;
+  };
+  /// "<org>\n<provider>" -> its sealed keys.
+  using Index = std::map<std::string, std::vector<Sealed>, std::less<>>;
+
+  std::unique_ptr<store::Database> db_;
+  keyring::Keyring& keyring_;
+  const ConfigProviderKeys& fallback_;
+  std::atomic<std::shared_ptr<const Index>> index_;
+  std::int64_t seen_counter_ = -1;  // Touched only by refresh().
 };
 
 }  // namespace gatehouse::gateway

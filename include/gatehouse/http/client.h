@@ -20,6 +20,9 @@ struct Endpoint {
   std::string port;
   std::string base_path;  ///< e.g. "/v1"; request paths are appended to it.
   std::string ca_file;    ///< Extra trust anchors; the system store is always used.
+  /// When set, connect only to these (already checked) addresses; the host name is still used
+  /// for SNI, the Host header and certificate verification. EgressGuard::check() fills it.
+  std::vector<std::string> pinned_addresses;
 };
 
 /// Parses "https://api.openai.com/v1" style URLs (http or https, no query or fragment).

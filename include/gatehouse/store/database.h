@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,13 @@ class Database {
   /// Opens (creating if needed) the database file and applies pending migrations.
   /// Throws std::runtime_error: only called at start-up.
   static std::unique_ptr<Database> open(const std::string& path);
+  /// The same for a database with its own schema (the keyring): `migrations` in order, as
+  /// store::migrations() are for the main database.
+  static std::unique_ptr<Database> open(const std::string& path,
+                                        std::span<const std::string_view> migrations);
+
+  /// Rows changed by the last INSERT, UPDATE or DELETE on this connection.
+  std::int64_t changes() const;
 
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -74,7 +82,7 @@ class Database {
 
  private:
   explicit Database(sqlite3* db) : db_(db) {}
-  void migrate();
+  void migrate(std::span<const std::string_view> migrations);
   sqlite3* db_;
 };
 

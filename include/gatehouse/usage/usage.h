@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <thread>
@@ -20,6 +21,8 @@ struct UsageRecord {
   std::string request_id;
   std::int64_t created_at = 0;  ///< ms since epoch.
   std::string key_id;
+  std::string org_id;
+  std::string project_id;
   std::string endpoint;  ///< e.g. "/v1/chat/completions".
   std::string model;     ///< What the caller asked for.
   std::string provider;
@@ -69,7 +72,13 @@ class UsageRecorder final : public UsageSink {
 
 enum class ExportFormat { kCsv, kJsonLines };
 
-/// Writes every usage record, oldest first.
-Result<void> exportUsage(store::Database& db, ExportFormat format, std::ostream& out);
+/// Writes every usage record (of one organisation, when `org_id` is set), oldest first.
+Result<void> exportUsage(store::Database& db, ExportFormat format, std::ostream& out,
+                         std::optional<std::string_view> org_id = std::nullopt);
+
+/// Deletes usage records and content history older than their organisation's
+/// usage_retention_days (365 days for records of organisations that no longer exist).
+/// Returns how many rows went.
+Result<std::int64_t> enforceRetention(store::Database& db, std::int64_t now_ms);
 
 }  // namespace gatehouse::usage

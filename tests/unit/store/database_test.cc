@@ -41,12 +41,11 @@ TEST(Database, ErrorsAreValuesWithTheReason) {
   auto bad = db->prepare("SELECT * FROM no_such_table");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("no_such_table"), std::string::npos);
-  auto insert =
-      db->prepare("INSERT INTO api_keys (id, name, key_hash, created_at) VALUES (?1, ?2, ?3, ?4)");
+  auto insert = db->prepare("INSERT INTO organizations (id, name, created_at) VALUES (?1, ?2, ?3)");
   ASSERT_TRUE(insert.ok());
-  insert->bind(1, "a").bind(2, "n").bindBlob(3, "h").bind(4, std::int64_t{1});
+  insert->bind(1, "a").bind(2, "n").bind(3, std::int64_t{1});
   ASSERT_TRUE(insert->run().ok());
-  insert->bind(1, "a").bind(2, "n").bindBlob(3, "h").bind(4, std::int64_t{1});
+  insert->bind(1, "a").bind(2, "n").bind(3, std::int64_t{1});
   EXPECT_FALSE(insert->run().ok());  // Duplicate primary key.
 }
 

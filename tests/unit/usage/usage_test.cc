@@ -25,6 +25,8 @@ UsageRecord sample(std::string request_id, std::string model) {
   record.latency_ms = 56;
   record.status = 200;
   record.guardrails = "EMAIL:redact:1";
+  record.org_id = "org_a";
+  record.project_id = "prj_a";
   return record;
 }
 
@@ -85,7 +87,54 @@ TEST(ExportUsage, JsonLinesHaveEveryFieldWithTypes) {
             "\"model\":\"gpt\",\"provider\":\"oa\",\"deployment\":\"oa/gpt-4o-mini\","
             "\"upstream_model\":\"gpt-4o-mini\",\"stream\":true,\"input_tokens\":12,"
             "\"output_tokens\":34,\"latency_ms\":56,\"status\":200,\"error_type\":\"\","
-            "\"guardrails\":\"EMAIL:redact:1\"}\n");
+            "\"guardrails\":\"EMAIL:redact:1\",\"org_id\":\"org_a\",\"project_id\":\"prj_a\"}\n");
+}
+
+TEST(ExportUsage, AnOrganizationSeesOnlyItsOwnRecords) {
+  testing::TempDir dir;
+  const std::string path = store::databasePath(dir.path());
+  {
+    UsageRecorder recorder(store::Database::open(path), 10, std::chrono::milliseconds(10));
+    recorder.record(sample("req_a", "gpt"));
+    UsageRecord other = sample("req_b", "gpt");
+    other.org_id = "org_b";
+    recorder.record(std::move(other));
+  }
+  auto db = store::Database::open(path);
+  std::ostringstream out;
+  ASSERT_TRUE(exportUsage(*db, ExportFormat::kJsonLines, out, "org_b").ok());
+  EXPECT_EQ(out.str().find("req_a"), std::string::npos);
+  EXPECT_NE(out.str().find("req_b"), std::string::npos);
+}
+
+TEST(UsageRetention, RecordsOlderThanTheirOrganizationsRetentionGo) {
+  testing::TempDir dir;
+  const std::string path = store::databasePath(dir.path());
+  constexpr std::int64_t kDay = 24LL * 3600 * 1000;
+  const std::int64_t now = 1'763'856'000'000 + 400 * kDay;
+  {
+    UsageRecorder recorder(store::Database::open(path), 10, std::chrono::milliseconds(10));
+    for (auto [id, org, age] :
+         {std::tuple{"old_default", "org_default", 40},
+          std::tuple{"new_default", "org_default", 20}, std::tuple{"old_gone", "org_gone", 366},
+          std::tuple{"kept_gone", "org_gone", 300}}) {
+      UsageRecord record = sample(id, "gpt");
+      record.org_id = org;
+      record.created_at = now - age * kDay;
+      recorder.record(std::move(record));
+    }
+  }
+  auto db = store::Database::open(path);
+  ASSERT_TRUE(
+      db->exec("UPDATE organizations SET usage_retention_days = 30 WHERE id = 'org_default'").ok());
+  auto removed = enforceRetention(*db, now);
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 2);
+  std::ostringstream out;
+  ASSERT_TRUE(exportUsage(*db, ExportFormat::kJsonLines, out).ok());
+  EXPECT_EQ(out.str().find("old_"), std::string::npos);
+  EXPECT_NE(out.str().find("new_default"), std::string::npos);
+  EXPECT_NE(out.str().find("kept_gone"), std::string::npos);
 }
 
 TEST(ExportUsage, CsvQuotesSeparatorsAndDefusesFormulas) {

@@ -1,0 +1,365 @@
+#include <gatehouse/keyring/keyring.h>
+
+#include <gatehouse/crypto/aead.h>
+#include <gatehouse/crypto/hkdf.h>
+#include <gatehouse/store/database.h>
+
+#include <array>
+#include <set>
+#include <stdexcept>
+#include <vector>
+
+namespace gatehouse::keyring {
+namespace {
+
+constexpr std::size_t kDataKeyBytes = 32;
+// The instance's own data key (for keys such as the audit chain's). Not an id the tenancy
+// layer can produce, so no organisation can be given it or delete it.
+constexpr std::string_view kInstanceKeyId = "@instance";
+
+// The wrap is bound to the organisation and the master key: a wrapped key copied to another
+// organisation's row, or relabelled with another kek_id, does not unwrap.
+std::string wrapAad(std::string_view org_id, std::string_view kek_id) {
+  std::string aad = "gatehouse/dek/v1|";
+  aad += org_id;
+  aad += '|';
+  aad += kek_id;
+  return aad;
+}
+
+// Data sealed under a DEK is also bound to the organisation id, with a version prefix so a
+// future format can be told apart. Within one organisation the prefix is fixed, so the caller's
+// aad is still bound exactly.
+std::string dataAad(std::string_view org_id, std::string_view aad) {
+  std::string bound = "gatehouse/data/v1|";
+  bound += org_id;
+  bound += '|';
+  bound += aad;
+  return bound;
+}
+
+std::string quoted(std::string_view org_id) {
+  return "'" + std::string(org_id) + "'";
+}
+
+Error internal(std::string message) {
+  return makeError(ErrorCode::kInternal, std::move(message));
+}
+
+struct WrappedRow {
+  std::string org_id;
+  std::string wrapped;
+  std::string kek_id;
+};
+
+Result<std::vector<WrappedRow>> allRows(store::Database& db) {
+  auto statement = db.prepare("SELECT org_id, wrapped, kek_id FROM data_keys ORDER BY org_id");
+  if (!statement) {
+    return statement.takeError();
+  }
+  std::vector<WrappedRow> rows;
+  for (;;) {
+    auto more = statement->step();
+    if (!more) {
+      return more.takeError();
+    }
+    if (!*more) {
+      return rows;
+    }
+    rows.push_back({statement->columnText(0), statement->columnBlob(1), statement->columnText(2)});
+  }
+}
+
+void enableSecureDelete(store::Database& db) {
+  // Deleted and overwritten rows are zeroed on disk, so a destroyed data key is not left in a
+  // free page.
+  if (auto r = db.exec("PRAGMA secure_delete=ON"); !r) {
+    throw std::runtime_error("keyring: cannot enable secure_delete: " + r.error().message);
+  }
+}
+
+}  // namespace
+
+std::string keyringPath(const std::string& data_dir) {
+  return data_dir + "/keyring.db";
+}
+
+std::unique_ptr<store::Database> openKeyringDatabase(const std::string& data_dir) {
+  auto db = store::Database::open(keyringPath(data_dir), keyringMigrations());
+  enableSecureDelete(*db);
+  return db;
+}
+
+Keyring::Keyring(std::unique_ptr<store::Database> db, MasterKey current,
+                 std::optional<MasterKey> previous, crypto::RandomSource& random,
+                 const Clock& clock)
+    : db_(std::move(db)),
+      current_(std::move(current)),
+      previous_(std::move(previous)),
+      random_(random),
+      clock_(clock) {
+  // Set here as well as in openKeyringDatabase: the guarantee must not depend on how the
+  // connection was opened.
+  enableSecureDelete(*db_);
+}
+
+Keyring::~Keyring() = default;
+
+const MasterKey* Keyring::heldKey(std::string_view kek_id) const {
+  if (current_.id() == kek_id) {
+    return &current_;
+  }
+  if (previous_ && previous_->id() == kek_id) {
+    return &*previous_;
+  }
+  return nullptr;
+}
+
+Result<SecretString> Keyring::unwrap(std::string_view org_id, std::string_view wrapped,
+                                     std::string_view kek_id) const {
+  const MasterKey* key = heldKey(kek_id);
+  if (key == nullptr) {
+    return internal("data key for organisation " + quoted(org_id) +
+                    " is wrapped by an unknown master key");
+  }
+  auto dek = crypto::aes256GcmOpen(key->kek(), wrapped, wrapAad(org_id, kek_id));
+  if (!dek || dek->size() != kDataKeyBytes) {
+    return internal("data key for organisation " + quoted(org_id) +
+                    " does not unwrap: the keyring entry is corrupt or was altered");
+  }
+  return dek;
+}
+
+Result<Keyring::CachedKey> Keyring::dataKey(std::string_view org_id) {
+  std::lock_guard lock(mutex_);
+  if (auto it = cache_.find(org_id); it != cache_.end()) {
+    return it->second;
+  }
+  auto statement = db_->prepare("SELECT wrapped, kek_id FROM data_keys WHERE org_id = ?");
+  if (!statement) {
+    return statement.takeError();
+  }
+  statement->bind(1, org_id);
+  auto found = statement->step();
+  if (!found) {
+    return found.takeError();
+  }
+  if (!*found) {
+    return internal("organisation " + quoted(org_id) +
+                    " has no data key (never created, or destroyed)");
+  }
+  auto dek = unwrap(org_id, statement->columnBlob(0), statement->columnText(1));
+  if (!dek) {
+    return dek.takeError();
+  }
+  auto cached = std::make_shared<const crypto::LockedSecret>(dek->reveal());
+  cache_.emplace(std::string(org_id), cached);
+  return cached;
+}
+
+Result<void> Keyring::createDataKey(std::string_view org_id) {
+  if (org_id.empty()) {
+    return makeError(ErrorCode::kInvalidRequest, "organisation id must not be empty");
+  }
+  std::lock_guard lock(mutex_);
+  {
+    // Scoped so the read statement is finished before the insert below.
+    auto existing = db_->prepare("SELECT 1 FROM data_keys WHERE org_id = ?");
+    if (!existing) {
+      return existing.takeError();
+    }
+    existing->bind(1, org_id);
+    auto found = existing->step();
+    if (!found) {
+      return found.takeError();
+    }
+    if (*found) {
+      return {};
+    }
+  }
+  std::array<std::uint8_t, kDataKeyBytes> dek{};
+  random_.fill(dek);
+  const std::string kek_id = current_.id();
+  auto wrapped =
+      crypto::aes256GcmSeal(current_.kek(), {reinterpret_cast<const char*>(dek.data()), dek.size()},
+                            wrapAad(org_id, kek_id), random_);
+  secureWipe(dek.data(), dek.size());
+  if (!wrapped) {
+    return wrapped.takeError();
+  }
+  // DO NOTHING: if another process created the key since the check above, theirs stands. The
+  // new key is not cached; the first seal or open reads back whichever key won.
+  auto insert = db_->prepare(
+      "INSERT INTO data_keys (org_id, wrapped, kek_id, created_at) VALUES (?, ?, ?, ?) "
+      "ON CONFLICT (org_id) DO NOTHING");
+  if (!insert) {
+    return insert.takeError();
+  }
+  insert->bind(1, org_id).bindBlob(2, *wrapped).bind(3, kek_id).bind(4, clock_.nowMillis());
+  return insert->run();
+}
+
+Result<bool> Keyring::destroyDataKey(std::string_view org_id) {
+  std::lock_guard lock(mutex_);
+  auto remove = db_->prepare("DELETE FROM data_keys WHERE org_id = ?");
+  if (!remove) {
+    return remove.takeError();
+  }
+  remove->bind(1, org_id);
+  if (auto r = remove->run(); !r) {
+    return r.takeError();
+  }
+  const bool existed = db_->changes() > 0;
+  // Dropping the shared pointer frees the locked copy once no seal or open still uses it.
+  if (auto it = cache_.find(org_id); it != cache_.end()) {
+    cache_.erase(it);
+  }
+  // secure_delete zeroed the row in the page the delete wrote, but the write-ahead log still
+  // holds the earlier page images: copy the log back and truncate it to nothing.
+  auto checkpoint = db_->prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+  if (!checkpoint) {
+    return checkpoint.takeError();
+  }
+  auto row = checkpoint->step();
+  if (!row) {
+    return row.takeError();
+  }
+  if (*row && checkpoint->columnInt(0) != 0) {
+    return internal("data key for organisation " + quoted(org_id) +
+                    " was deleted, but the keyring log could not be truncated while another "
+                    "connection reads it; retry to purge it");
+  }
+  return existed;
+}
+
+Result<std::string> Keyring::seal(std::string_view org_id, std::string_view plaintext,
+                                  std::string_view aad) {
+  auto key = dataKey(org_id);
+  if (!key) {
+    return key.takeError();
+  }
+  return crypto::aes256GcmSeal((*key)->view(), plaintext, dataAad(org_id, aad), random_);
+}
+
+Result<SecretString> Keyring::open(std::string_view org_id, std::string_view sealed,
+                                   std::string_view aad) {
+  auto key = dataKey(org_id);
+  if (!key) {
+    return key.takeError();
+  }
+  return crypto::aes256GcmOpen((*key)->view(), sealed, dataAad(org_id, aad));
+}
+
+Result<Keyring::RewrapReport> Keyring::rewrapAll(const MasterKey& target) {
+  std::lock_guard lock(mutex_);
+  // BEGIN IMMEDIATE: no other process can add or rewrap a key between the read and the writes.
+  if (auto r = db_->begin(); !r) {
+    return r.takeError();
+  }
+  auto fail = [this](Error error) -> Result<RewrapReport> {
+    (void)db_->rollback();
+    return error;
+  };
+  auto rows = allRows(*db_);
+  if (!rows) {
+    return fail(rows.takeError());
+  }
+  auto update =
+      db_->prepare("UPDATE data_keys SET wrapped = ?, kek_id = ?, rotated_at = ? WHERE org_id = ?");
+  if (!update) {
+    return fail(update.takeError());
+  }
+  const std::string target_id = target.id();
+  const std::int64_t now = clock_.nowMillis();
+  RewrapReport report;
+  for (const WrappedRow& row : *rows) {
+    if (row.kek_id == target_id) {
+      ++report.already_current;
+      continue;
+    }
+    auto dek = unwrap(row.org_id, row.wrapped, row.kek_id);
+    if (!dek) {
+      return fail(dek.takeError());
+    }
+    auto wrapped =
+        crypto::aes256GcmSeal(target.kek(), dek->reveal(), wrapAad(row.org_id, target_id), random_);
+    if (!wrapped) {
+      return fail(wrapped.takeError());
+    }
+    update->bindBlob(1, *wrapped).bind(2, target_id).bind(3, now).bind(4, row.org_id);
+    if (auto r = update->run(); !r) {
+      return fail(r.takeError());
+    }
+    ++report.rewrapped;
+  }
+  // Which master key the keyring was last rotated to: a non-secret id, for operators.
+  auto meta = db_->prepare(
+      "INSERT INTO keyring_meta (name, value) VALUES ('kek_id', ?) "
+      "ON CONFLICT (name) DO UPDATE SET value = excluded.value");
+  if (!meta) {
+    return fail(meta.takeError());
+  }
+  meta->bind(1, target_id);
+  if (auto r = meta->run(); !r) {
+    return fail(r.takeError());
+  }
+  if (auto r = db_->commit(); !r) {
+    return fail(r.takeError());
+  }
+  return report;
+}
+
+Result<std::size_t> Keyring::verifyAll() {
+  std::lock_guard lock(mutex_);
+  auto rows = allRows(*db_);
+  if (!rows) {
+    return rows.takeError();
+  }
+  for (const WrappedRow& row : *rows) {
+    auto dek = unwrap(row.org_id, row.wrapped, row.kek_id);
+    if (!dek) {
+      return dek.takeError();
+    }
+    // Warm the cache: a server that has every data key unwrapped keeps serving while another
+    // process re-wraps them under a master key this server does not hold yet.
+    if (!cache_.contains(row.org_id)) {
+      cache_.emplace(row.org_id, std::make_shared<const crypto::LockedSecret>(dek->reveal()));
+    }
+  }
+  return rows->size();
+}
+
+Result<std::size_t> Keyring::forgetDestroyed() {
+  std::lock_guard lock(mutex_);
+  auto rows = allRows(*db_);
+  if (!rows) {
+    return rows.takeError();
+  }
+  std::set<std::string, std::less<>> present;
+  for (const WrappedRow& row : *rows) {
+    present.insert(row.org_id);
+  }
+  std::size_t forgotten = 0;
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    if (present.contains(it->first)) {
+      ++it;
+    } else {
+      it = cache_.erase(it);
+      ++forgotten;
+    }
+  }
+  return forgotten;
+}
+
+Result<SecretString> Keyring::instanceKey(std::string_view purpose) {
+  if (auto r = createDataKey(kInstanceKeyId); !r) {
+    return r.takeError();
+  }
+  auto key = dataKey(kInstanceKeyId);
+  if (!key) {
+    return key.takeError();
+  }
+  return crypto::hkdfSha256((*key)->view(), "gatehouse/instance-key/v1", purpose, 32);
+}
+
+}  // namespace gatehouse::keyring
