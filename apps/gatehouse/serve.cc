@@ -11,6 +11,7 @@
 #include <gatehouse/crypto/random.h>
 #include <gatehouse/gateway/gateway.h>
 #include <gatehouse/gateway/guardrail_policies.h>
+#include <gatehouse/gateway/org_routes.h>
 #include <gatehouse/gateway/provider_keys.h>
 #include <gatehouse/http/server.h>
 #include <gatehouse/keyring/keyring.h>
@@ -25,6 +26,8 @@ namespace gatehouse::app {
 namespace {
 
 constexpr auto kKeyRefreshInterval = std::chrono::milliseconds(250);
+// Tenant provider base URLs are resolved and egress-checked again at least this often.
+constexpr auto kRouteRecheckInterval = std::chrono::milliseconds(5 * 60 * 1000);
 
 http::ServerOptions serverOptions(const config::ServerConfig& server) {
   http::ServerOptions options;
@@ -126,10 +129,15 @@ int runServe(const CommonOptions& options) {
   if (auto r = provider_keys.refresh(); !r) {
     throw std::runtime_error(r.error().message);
   }
+  gateway::OrgRoutes org_routes(openDatabase(config), config, *runtime.egress,
+                                kRouteRecheckInterval);
+  if (auto r = org_routes.refresh(); !r) {
+    throw std::runtime_error(r.error().message);
+  }
   const auto guardrails = gateway::GuardrailPolicies::load(config.guardrails);
   std::atomic<bool> ready{false};
   auto data_plane = gateway::makeGateway(
-      {config, verifier, provider_keys, *guardrails, recorder, clock, random, ready});
+      {config, verifier, provider_keys, org_routes, *guardrails, recorder, clock, random, ready});
   auto handler = admin::makeAdminRouter(*runtime.admin, data_plane);
 
   http::Server server(serverOptions(config.server), handler);
@@ -148,6 +156,9 @@ int runServe(const CommonOptions& options) {
       }
       if (auto r = provider_keys.refresh(); !r) {
         log::error("provider_key_refresh_failed", {{"error", r.error().message}});
+      }
+      if (auto r = org_routes.refresh(); !r) {
+        log::error("org_routes_refresh_failed", {{"error", r.error().message}});
       }
       if (auto r = runtime.keyring->forgetDestroyed(); !r) {
         log::error("keyring_refresh_failed", {{"error", r.error().message}});

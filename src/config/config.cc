@@ -58,14 +58,9 @@ const toml::table* subTable(const toml::table& table, std::string_view key) {
 }
 
 ProviderType parseProviderType(const std::string& text) {
-  if (text == "openai")
-    return ProviderType::kOpenAI;
-  if (text == "anthropic")
-    return ProviderType::kAnthropic;
-  if (text == "openai-compatible")
-    return ProviderType::kOpenAICompatible;
-  if (text == "cerebras")
-    return ProviderType::kCerebras;
+  if (const auto type = providerTypeFromName(text)) {
+    return *type;
+  }
   throw ConfigError("unknown provider type '" + text +
                     "' (expected openai, anthropic, openai-compatible or cerebras)");
 }
@@ -267,6 +262,16 @@ void parseListen(const std::string& listen, ServerConfig& server) {
   }
   server.host = host;
   server.port = static_cast<std::uint16_t>(std::stoul(port_text));
+}
+
+std::optional<ProviderType> providerTypeFromName(std::string_view name) {
+  for (ProviderType type : {ProviderType::kOpenAI, ProviderType::kAnthropic,
+                            ProviderType::kOpenAICompatible, ProviderType::kCerebras}) {
+    if (providerTypeName(type) == name) {
+      return type;
+    }
+  }
+  return std::nullopt;
 }
 
 std::string_view providerTypeName(ProviderType type) {

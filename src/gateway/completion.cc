@@ -253,8 +253,9 @@ Task<void> GatewayHandler::serveCompletion(const http::Request& request,
     call.json_schema_tool = providers::jsonSchemaToolName(body);
   }
   // A model outside the key's scopes looks exactly like one that does not exist.
-  const auto plan = call.identity->allowsModel(parsed->model) ? router_.plan(parsed->model, random_)
-                                                              : std::vector<const Deployment*>();
+  const auto plan = call.identity->allowsModel(parsed->model)
+                        ? routerFor(call).plan(parsed->model, random_)
+                        : std::vector<const Deployment*>();
   if (plan.empty()) {
     co_await fail(
         writer, call, 404,
@@ -489,8 +490,9 @@ Task<void> GatewayHandler::serveEmbeddings(const http::Request& request,
     }
   }
   // A model outside the key's scopes looks exactly like one that does not exist.
-  const auto plan = call.identity->allowsModel(parsed->model) ? router_.plan(parsed->model, random_)
-                                                              : std::vector<const Deployment*>();
+  const auto plan = call.identity->allowsModel(parsed->model)
+                        ? routerFor(call).plan(parsed->model, random_)
+                        : std::vector<const Deployment*>();
   if (plan.empty()) {
     co_await fail(
         writer, call, 404,

@@ -4,6 +4,7 @@
 
 #include <gatehouse/common/json_escape.h>
 #include <gatehouse/common/log.h>
+#include <gatehouse/gateway/org_routes.h>
 
 namespace gatehouse::gateway {
 namespace {
@@ -83,6 +84,7 @@ GatewayHandler::GatewayHandler(const GatewayDependencies& dependencies)
     : config_(dependencies.config),
       keys_(dependencies.keys),
       provider_keys_(dependencies.provider_keys),
+      org_routes_(dependencies.org_routes),
       guardrails_(dependencies.guardrails),
       usage_(dependencies.usage),
       clock_(dependencies.clock),
@@ -135,6 +137,7 @@ Task<void> GatewayHandler::handle(const http::Request& request, http::ResponseWr
   call.record.key_id = call.identity->key_id;
   call.record.org_id = call.identity->org_id;
   call.record.project_id = call.identity->project_id;
+  call.org_router = org_routes_.forOrg(call.identity->org_id);
   call.guard = guardrails_.forKey(call.record.key_id);
   if (call.guard) {
     call.pseudonymizer = std::make_unique<guardrails::Pseudonymizer>();
@@ -153,7 +156,7 @@ Task<void> GatewayHandler::handle(const http::Request& request, http::ResponseWr
     }
   } else if (path == "/v1/models") {
     if (method == "GET") {
-      co_await writer.send(models(request, *call.identity));
+      co_await writer.send(models(request, call));
       co_return;
     }
   } else {
@@ -163,15 +166,14 @@ Task<void> GatewayHandler::handle(const http::Request& request, http::ResponseWr
   co_await writer.send(rejection(path, 405, "Method not allowed for this endpoint."));
 }
 
-http::Response GatewayHandler::models(const http::Request& request,
-                                      const auth::CallerIdentity& caller) const {
+http::Response GatewayHandler::models(const http::Request& request, const Call& call) const {
   // The Anthropic SDK lists models with its own shape; it always sends anthropic-version.
   const bool anthropic = !request.header("anthropic-version").empty();
   std::string body = anthropic ? R"({"data":[)" : R"({"object":"list","data":[)";
   // Only the models this key may use.
   std::vector<std::string> names;
-  for (const auto& name : router_.modelNames()) {
-    if (caller.allowsModel(name)) {
+  for (const auto& name : routerFor(call).modelNames()) {
+    if (call.identity->allowsModel(name)) {
       names.push_back(name);
     }
   }

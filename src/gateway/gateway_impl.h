@@ -23,6 +23,8 @@ struct Call {
   usage::UsageRecord record;
   /// The verified caller key: its organisation, project and allowed models.
   std::shared_ptr<const auth::CallerIdentity> identity;
+  /// The caller's organisation's own routes (null: the instance's), held for the request.
+  std::shared_ptr<const Router> org_router;
   /// Set when an OpenAI caller's response_format became a forced tool on an Anthropic upstream.
   std::string json_schema_tool;
   /// The caller key's guardrail policy (null: unguarded), and the request's placeholders.
@@ -52,7 +54,11 @@ class GatewayHandler final : public http::Handler {
                              Call& call);
   Task<void> serveEmbeddings(const http::Request& request, http::ResponseWriter& writer,
                              Call& call);
-  http::Response models(const http::Request& request, const auth::CallerIdentity& caller) const;
+  http::Response models(const http::Request& request, const Call& call) const;
+  /// The router for this call: its organisation's, or the instance's.
+  const Router& routerFor(const Call& call) const {
+    return call.org_router ? *call.org_router : router_;
+  }
 
   /// Sends `body` to the deployment, retrying per the routing policy. On success the response
   /// is returned with its status 2xx; otherwise `failure` says what went wrong and whether the
@@ -80,6 +86,7 @@ class GatewayHandler final : public http::Handler {
   const config::Config& config_;
   const auth::KeyVerifier& keys_;
   const ProviderKeyStore& provider_keys_;
+  const OrgRoutes& org_routes_;
   const GuardrailPolicies& guardrails_;
   usage::UsageSink& usage_;
   const Clock& clock_;

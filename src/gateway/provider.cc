@@ -32,6 +32,7 @@ Provider makeProvider(const config::ProviderConfig& config) {
   if (!endpoint) {
     throw std::runtime_error("provider '" + config.name + "': " + endpoint.error().message);
   }
+  endpoint->pinned_addresses = config.pinned_addresses;
   Provider provider;
   provider.name = config.name;
   provider.type = config.type;

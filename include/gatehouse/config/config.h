@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -48,6 +49,8 @@ struct ProviderConfig {
   std::string api_key_env;   ///< Name of the environment variable holding the key.
   std::string api_key_file;  ///< Or: a file holding it (Docker/Kubernetes secrets).
   std::string ca_file;       ///< Extra CA bundle to trust for this upstream (private CAs).
+  /// Addresses the egress policy checked for a tenant's provider: connect only to these.
+  std::vector<std::string> pinned_addresses;
 };
 
 struct DeploymentConfig {
@@ -122,5 +125,6 @@ Config defaultConfig();
 void parseListen(const std::string& listen, ServerConfig& server);
 
 std::string_view providerTypeName(ProviderType type);
+std::optional<ProviderType> providerTypeFromName(std::string_view name);
 
 }  // namespace gatehouse::config

@@ -19,12 +19,15 @@ class UsageSink;
 
 namespace gatehouse::gateway {
 
+class OrgRoutes;
+
 /// What the gateway needs from the rest of the process. Everything is borrowed and must
 /// outlive the handler.
 struct GatewayDependencies {
   const config::Config& config;
   const auth::KeyVerifier& keys;
   const ProviderKeyStore& provider_keys;
+  const OrgRoutes& org_routes;  ///< Organisations' own providers and models.
   const GuardrailPolicies& guardrails;
   usage::UsageSink& usage;
   const Clock& clock;
