@@ -740,7 +740,7 @@ Result<std::int64_t> AuditLog::append(store::Database& db, const AuditEvent& eve
   return id;
 }
 
-// ---- Verification, retention, rekeying ----------------------------------------------------
+// ---- Verification and retention ----------------------------------------------------
 
 Result<VerifyReport> verify(store::Database& db, std::string_view chain_key) {
   if (chain_key.empty()) {
@@ -900,33 +900,6 @@ Result<ChainPurge> purgeChain(store::Database& db, std::string_view key, std::st
   return ChainPurge{false, {}, purged};
 }
 
-// What a head's or a checkpoint's MAC covers.
-struct MacInput {
-  std::string chain;
-  std::int64_t seq = 0;
-  std::string hash;
-  std::int64_t created_at = 0;
-};
-
-Result<std::vector<MacInput>> readMacInputs(store::Database& db, std::string_view sql) {
-  auto select = db.prepare(sql);
-  if (!select) {
-    return select.takeError();
-  }
-  std::vector<MacInput> rows;
-  for (;;) {
-    auto row = select->step();
-    if (!row) {
-      return row.takeError();
-    }
-    if (!*row) {
-      return rows;
-    }
-    rows.push_back(MacInput{select->columnText(0), select->columnInt(1), select->columnBlob(2),
-                            select->columnInt(3)});
-  }
-}
-
 }  // namespace
 
 Result<RetentionReport> enforceRetention(store::Database& db, std::string_view chain_key,
@@ -971,55 +944,6 @@ Result<RetentionReport> enforceRetention(store::Database& db, std::string_view c
                                                first_skipped + ")");
   }
   return report;
-}
-
-Result<void> rekey(store::Database& db, std::string_view old_key, std::string_view new_key) {
-  if (old_key.empty() || new_key.empty()) {
-    return invalid("audit chain key is empty");
-  }
-  Transaction transaction(db);
-  if (auto r = transaction.begin(); !r) {
-    return r;
-  }
-  auto report = verifyAll(db, old_key);
-  if (!report) {
-    return report.takeError();
-  }
-  if (!report->ok) {
-    return makeError(ErrorCode::kInternal, "refusing to rekey the audit log: chain '" +
-                                               report->bad_chain + "': " + report->problem);
-  }
-  auto heads = readMacInputs(db, "SELECT chain, seq, hash, 0 FROM audit_heads");
-  if (!heads) {
-    return heads.takeError();
-  }
-  auto checkpoints = readMacInputs(
-      db, "SELECT chain, through_seq, through_hash, created_at FROM audit_checkpoints");
-  if (!checkpoints) {
-    return checkpoints.takeError();
-  }
-  auto update_head = db.prepare("UPDATE audit_heads SET mac = ?2 WHERE chain = ?1");
-  if (!update_head) {
-    return update_head.takeError();
-  }
-  for (const MacInput& h : *heads) {
-    update_head->bind(1, h.chain).bindBlob(2, headMac(new_key, h.chain, h.seq, h.hash));
-    if (auto r = update_head->run(); !r) {
-      return r;
-    }
-  }
-  auto update_checkpoint = db.prepare("UPDATE audit_checkpoints SET mac = ?2 WHERE chain = ?1");
-  if (!update_checkpoint) {
-    return update_checkpoint.takeError();
-  }
-  for (const MacInput& c : *checkpoints) {
-    update_checkpoint->bind(1, c.chain)
-        .bindBlob(2, checkpointMac(new_key, c.chain, c.seq, c.hash, c.created_at));
-    if (auto r = update_checkpoint->run(); !r) {
-      return r;
-    }
-  }
-  return transaction.commit();
 }
 
 // ---- Reading ------------------------------------------------------------------------------

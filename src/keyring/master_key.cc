@@ -196,8 +196,8 @@ DevKey loadOrCreateDevKey(const std::string& path, crypto::RandomSource& random)
 
 }  // namespace
 
-MasterKey::MasterKey(crypto::LockedSecret kek, crypto::LockedSecret audit_key, std::string id)
-    : kek_(std::move(kek)), audit_key_(std::move(audit_key)), id_(std::move(id)) {}
+MasterKey::MasterKey(crypto::LockedSecret kek, std::string id)
+    : kek_(std::move(kek)), id_(std::move(id)) {}
 
 MasterKey MasterKey::fromMaterial(SecretString ikm) {
   if (ikm.size() < kMinMasterKeyChars) {
@@ -205,11 +205,10 @@ MasterKey MasterKey::fromMaterial(SecretString ikm) {
                                 std::to_string(kMinMasterKeyChars) + " characters");
   }
   crypto::LockedSecret kek = derive(ikm, "kek");
-  crypto::LockedSecret audit_key = derive(ikm, "audit-chain");
   const crypto::Sha256Digest fingerprint = crypto::hmacSha256(kek.view(), "gatehouse/kek-id");
   std::array<char, 64> hex{};
   std::string id(crypto::toHex(fingerprint, hex).substr(0, 16));
-  return MasterKey(std::move(kek), std::move(audit_key), std::move(id));
+  return MasterKey(std::move(kek), std::move(id));
 }
 
 MasterKeySource loadMasterKeys(const std::string& data_dir, bool production,

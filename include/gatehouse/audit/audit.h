@@ -86,7 +86,7 @@ struct VerifyReport {
 /// checkpoint's MAC; also reports a chain with entries but no head and a head without entries
 /// (an organisation whose entries were all removed, as long as its head survives). Stops at
 /// the first problem of each chain and reports the first chain with one. Reads one snapshot,
-/// so call it outside a transaction (as enforceRetention and rekey, which open their own).
+/// so call it outside a transaction (as enforceRetention, which opens its own).
 /// Errors are database failures; a broken chain is an ok Result with report.ok false.
 Result<VerifyReport> verify(store::Database& db, std::string_view chain_key);
 
@@ -129,11 +129,5 @@ Result<std::size_t> exportAudit(store::Database& db, const ExportFilter& filter,
 /// a row id below `before_id` when it is > 0 (pagination).
 Result<std::vector<AuditEntry>> listEntries(store::Database& db, std::string_view org_id,
                                             std::size_t limit, std::int64_t before_id);
-
-/// Master-key rotation: verifies every chain under `old_key` first (refuses with kInternal on a
-/// broken chain), then re-MACs every head and checkpoint under `new_key`, all in one
-/// transaction. Entries never change. AuditLog objects holding the old key refuse to append
-/// afterwards; construct new ones with `new_key`.
-Result<void> rekey(store::Database& db, std::string_view old_key, std::string_view new_key);
 
 }  // namespace gatehouse::audit

@@ -31,7 +31,7 @@ inline constexpr std::size_t kMinMasterKeyChars = 32;
 /// deliberately not printable. Reading is thread-safe.
 class MasterKey {
  public:
-  /// Derives the key-encryption key (info "kek") and the audit-chain key (info "audit-chain").
+  /// Derives the key-encryption key (info "kek").
   /// Throws std::invalid_argument when `ikm` is shorter than kMinMasterKeyChars, and
   /// std::runtime_error when derivation fails: only called at start-up and by the CLI.
   static MasterKey fromMaterial(SecretString ikm);
@@ -48,13 +48,10 @@ class MasterKey {
   std::string id() const { return id_; }
   /// The 32-byte key-encryption key, which wraps data keys. Never log or persist it.
   std::string_view kek() const { return kek_.view(); }
-  /// The 32-byte key for the audit log's hash chain. Never log or persist it.
-  std::string_view auditKey() const { return audit_key_.view(); }
 
  private:
-  MasterKey(crypto::LockedSecret kek, crypto::LockedSecret audit_key, std::string id);
+  MasterKey(crypto::LockedSecret kek, std::string id);
   crypto::LockedSecret kek_;
-  crypto::LockedSecret audit_key_;
   std::string id_;
 };
 

@@ -582,45 +582,6 @@ TEST_F(AuditTest, RetentionLeavesABrokenChainAloneAndSaysSo) {
   EXPECT_EQ(verified.bad_seq, 2);
 }
 
-TEST_F(AuditTest, RekeyMovesHeadsAndCheckpointsToTheNewKey) {
-  seed();
-  const std::int64_t now = kStart + 400 * kDay;
-  clock_.set(now);
-  append(event("org_a", "recent"));
-  ASSERT_TRUE(enforceRetention(*db_, kKey, now, log_).ok());
-  auto entries_before = listEntries(*db_, "org_a", 100, 0);
-
-  ASSERT_TRUE(rekey(*db_, kKey, kOtherKey).ok());
-  VerifyReport with_new = verifyWith(kOtherKey);
-  EXPECT_TRUE(with_new.ok) << with_new.problem;
-  EXPECT_FALSE(verifyWith(kKey).ok);
-  // Entries are untouched.
-  auto entries_after = listEntries(*db_, "org_a", 100, 0);
-  ASSERT_EQ(entries_after->size(), entries_before->size());
-  EXPECT_EQ(entries_after->front().hash_hex, entries_before->front().hash_hex);
-  // A log still holding the old key refuses; one with the new key appends.
-  EXPECT_FALSE(log_.append(*db_, event("org_a", "x")).ok());
-  AuditLog rekeyed(kOtherKey, clock_);
-  EXPECT_TRUE(rekeyed.append(*db_, event("org_a", "x")).ok());
-  EXPECT_TRUE(verifyWith(kOtherKey).ok);
-  // Rekeying from the wrong old key is refused and changes nothing.
-  EXPECT_FALSE(rekey(*db_, kKey, "another-key-another-key-another-").ok());
-  EXPECT_TRUE(verifyWith(kOtherKey).ok);
-}
-
-TEST_F(AuditTest, RekeyRefusesABrokenChain) {
-  seed();
-  dropTriggers();
-  exec("UPDATE audit_log SET detail = '{}' WHERE chain = '' AND seq = 1");
-  auto r = rekey(*db_, kKey, kOtherKey);
-  ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().message.find("entry 1 was modified"), std::string::npos);
-  // Nothing was re-MACed.
-  exec("DELETE FROM audit_log WHERE chain = ''");
-  exec("DELETE FROM audit_heads WHERE chain = ''");
-  EXPECT_TRUE(verifyWith(kKey).ok);
-}
-
 TEST_F(AuditTest, ExportsCsvWithHashesAndEscaping) {
   AuditEvent tricky = event("org_a", "caller_key.create", "ck,\"1\"\nx");
   tricky.detail = R"({"name":"a, \"b\"\nc"})";

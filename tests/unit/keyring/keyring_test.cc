@@ -96,6 +96,39 @@ TEST_F(KeyringTest, SealsAndOpensPerOrganisation) {
   EXPECT_NE(sealOk(*keyring, "org_a", "same", ""), sealOk(*keyring, "org_a", "same", ""));
 }
 
+TEST_F(KeyringTest, TheInstanceKeySurvivesAMasterKeyRotationUnchanged) {
+  auto keyring = makeKeyring(kOldMaterial);
+  auto before = keyring->instanceKey("audit-chain");
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(before->size(), 32u);
+  auto other_purpose = keyring->instanceKey("something-else");
+  ASSERT_TRUE(other_purpose.ok());
+  EXPECT_FALSE(before->equals(other_purpose->reveal()));
+  ASSERT_TRUE(keyring->rewrapAll(keyFrom(kNewMaterial)).ok());
+  keyring.reset();
+  auto rotated = makeKeyring(kNewMaterial);
+  auto after = rotated->instanceKey("audit-chain");
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(before->equals(after->reveal()));
+}
+
+TEST_F(KeyringTest, AServerForgetsADataKeyAnotherProcessDestroyed) {
+  auto server = makeKeyring(kOldMaterial);
+  ASSERT_TRUE(server->createDataKey("org_a").ok());
+  ASSERT_TRUE(server->createDataKey("org_b").ok());
+  const std::string a = sealOk(*server, "org_a", "sk-a-secret", "aad");
+  const std::string b = sealOk(*server, "org_b", "sk-b-secret", "aad");
+  auto cli = makeKeyring(kOldMaterial);
+  ASSERT_TRUE(cli->destroyDataKey("org_a").ok());
+  // Still cached in the server until it checks.
+  EXPECT_TRUE(server->open("org_a", a, "aad").ok());
+  auto forgotten = server->forgetDestroyed();
+  ASSERT_TRUE(forgotten.ok());
+  EXPECT_EQ(*forgotten, 1u);
+  EXPECT_FALSE(server->open("org_a", a, "aad").ok());
+  EXPECT_EQ(openOk(*server, "org_b", b, "aad"), "sk-b-secret");
+}
+
 TEST_F(KeyringTest, RecordsTheWrappingKeyAndCreationTime) {
   auto keyring = makeKeyring(kOldMaterial);
   ASSERT_TRUE(keyring->createDataKey("org_a").ok());
