@@ -323,6 +323,11 @@ int main(int argc, char** argv) {
   addOrg(adminCommand(audit, "list", "Recent entries of an organization", [&] {
     return AdminCall{"GET", orgPath("/audit")};
   }));
+  auto* history = app.add_subcommand("history", "Content history (organizations that opted in)");
+  history->require_subcommand(1);
+  addOrg(adminCommand(history, "list", "Recent entries, decrypted", [&] {
+    return AdminCall{"GET", orgPath("/history")};
+  }));
   auto* audit_verify =
       addCommon(audit->add_subcommand("verify", "Check every chain; names the first bad entry"));
   audit_verify->add_flag("--json", json_output, "Print the report as JSON");

@@ -5,10 +5,12 @@
 
 #include <gatehouse/admin/admin_api.h>
 #include <gatehouse/audit/audit.h>
+#include <gatehouse/audit/audit_writer.h>
 #include <gatehouse/auth/key_store.h>
 #include <gatehouse/common/clock.h>
 #include <gatehouse/common/log.h>
 #include <gatehouse/crypto/random.h>
+#include <gatehouse/gateway/content_history.h>
 #include <gatehouse/gateway/gateway.h>
 #include <gatehouse/gateway/guardrail_policies.h>
 #include <gatehouse/gateway/org_routes.h>
@@ -26,6 +28,8 @@ namespace gatehouse::app {
 namespace {
 
 constexpr auto kKeyRefreshInterval = std::chrono::milliseconds(250);
+constexpr std::size_t kAuditQueueLimit = 10'000;
+constexpr std::size_t kHistoryQueueLimit = 1'000;
 // Tenant provider base URLs are resolved and egress-checked again at least this often.
 constexpr auto kRouteRecheckInterval = std::chrono::milliseconds(5 * 60 * 1000);
 
@@ -124,8 +128,11 @@ int runServe(const CommonOptions& options) {
   }
   usage::UsageRecorder recorder(openDatabase(config), config.usage_batch_size,
                                 config.usage_flush_interval);
+  audit::AuditWriter audit_writer(openDatabase(config), *runtime.audit_log, kAuditQueueLimit);
+  gateway::ContentHistoryWriter history(openDatabase(config), *runtime.keyring, kHistoryQueueLimit);
   gateway::ConfigProviderKeys config_keys(config.providers);
-  gateway::TenantProviderKeys provider_keys(openDatabase(config), *runtime.keyring, config_keys);
+  gateway::TenantProviderKeys provider_keys(openDatabase(config), *runtime.keyring, config_keys,
+                                            audit_writer);
   if (auto r = provider_keys.refresh(); !r) {
     throw std::runtime_error(r.error().message);
   }
@@ -136,8 +143,8 @@ int runServe(const CommonOptions& options) {
   }
   const auto guardrails = gateway::GuardrailPolicies::load(config.guardrails);
   std::atomic<bool> ready{false};
-  auto data_plane = gateway::makeGateway(
-      {config, verifier, provider_keys, org_routes, *guardrails, recorder, clock, random, ready});
+  auto data_plane = gateway::makeGateway({config, verifier, provider_keys, org_routes, *guardrails,
+                                          recorder, audit_writer, history, clock, random, ready});
   auto handler = admin::makeAdminRouter(*runtime.admin, data_plane);
 
   http::Server server(serverOptions(config.server), handler);
@@ -190,6 +197,8 @@ int runServe(const CommonOptions& options) {
   stopping = true;
   refresher.join();
   recorder.stop();
+  audit_writer.stop();
+  history.stop();
   log::info("stopped", {{"clean", clean}});
   log::shutdownLogging();
   return 0;

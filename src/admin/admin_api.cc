@@ -6,6 +6,7 @@
 
 #include <gatehouse/admin/admin_api.h>
 #include <gatehouse/audit/audit.h>
+#include <gatehouse/audit/audit_writer.h>
 #include <gatehouse/auth/api_key.h>
 #include <gatehouse/common/log.h>
 #include <gatehouse/http/client.h>
@@ -28,7 +29,7 @@ using tenancy::Role;
 constexpr std::size_t kMaxNameLength = 200;
 constexpr std::size_t kMaxProviderKeyLength = 4096;
 constexpr int kFailureBurstThreshold = 10;
-constexpr std::int64_t kFailureBurstWindowMs = 60'000;
+constexpr std::chrono::milliseconds kFailureBurstWindow{60'000};
 
 ApiReply errorReply(int status, std::string_view message) {
   std::string type;
@@ -304,6 +305,7 @@ class AdminApi::Impl {
   ApiReply models(const Call& call, const OrgScope& scope, std::span<const std::string_view> rest,
                   const json::object& body);
   ApiReply usage(const Call& call, const OrgScope& scope);
+  ApiReply contentHistory(const Call& call, const OrgScope& scope);
   ApiReply auditTrail(const Call& call, std::string_view chain,
                       std::span<const std::string_view> rest);
 
@@ -312,11 +314,7 @@ class AdminApi::Impl {
 
   AdminDependencies d_;
   tenancy::TenantStore store_;
-  struct Burst {
-    std::int64_t window_start = 0;
-    int count = 0;
-  };
-  std::map<std::string, Burst, std::less<>> failures_;  // By source IP.
+  audit::FailureBursts failures_{kFailureBurstThreshold, kFailureBurstWindow};
 };
 
 template <class Work>
@@ -380,28 +378,21 @@ std::variant<Principal, ApiReply> AdminApi::Impl::authenticate(std::string_view 
 }
 
 void AdminApi::Impl::recordAuthFailure(const ApiRequest& request) {
-  // One audit entry per burst (the threshold-th failure from one address inside the
-  // window), not one per guess: a brute force must not be able to flood the trail.
-  const std::int64_t now = d_.clock.nowMillis();
-  Burst& burst = failures_[request.source_ip];
-  if (now - burst.window_start > kFailureBurstWindowMs) {
-    burst = Burst{now, 0};
+  // One audit entry per burst, not one per guess: a brute force must not flood the trail.
+  if (!failures_.recordFailure(request.source_ip, d_.clock.nowMillis())) {
+    return;
   }
-  if (++burst.count == kFailureBurstThreshold) {
-    audit::AuditEvent event;
-    event.actor = "anonymous";
-    event.action = "auth.failed_burst";
-    event.outcome = "denied";
-    event.source_ip = request.source_ip;
-    event.request_id = request.request_id;
-    event.detail = json::serialize(json::object{
-        {"surface", "admin_api"}, {"failures", burst.count}, {"window_ms", kFailureBurstWindowMs}});
-    if (auto r = d_.audit.append(d_.db, event); !r) {
-      log::error("audit_append_failed", {{"error", r.error().message}});
-    }
-  }
-  if (failures_.size() > 10'000) {
-    failures_.clear();  // Bounded memory under a spray of addresses.
+  audit::AuditEvent event;
+  event.actor = "anonymous";
+  event.action = "auth.failed_burst";
+  event.outcome = "denied";
+  event.source_ip = request.source_ip;
+  event.request_id = request.request_id;
+  event.detail = json::serialize(json::object{{"surface", "admin_api"},
+                                              {"failures", failures_.threshold()},
+                                              {"window_ms", failures_.windowMs()}});
+  if (auto r = d_.audit.append(d_.db, event); !r) {
+    log::error("audit_append_failed", {{"error", r.error().message}});
   }
 }
 
@@ -583,6 +574,12 @@ ApiReply AdminApi::Impl::routeOrg(const Call& call, const OrgScope& scope,
   }
   if (collection == "usage" && rest.empty() && method == "GET") {
     return usage(call, scope);
+  }
+  if (collection == "history" && rest.empty() && method == "GET") {
+    if (auto denied = require(call, scope, Role::kAdmin, "content_history.read")) {
+      return *denied;
+    }
+    return contentHistory(call, scope);
   }
   if (collection == "audit") {
     if (auto denied = require(call, scope, Role::kAdmin, "audit.read")) {
@@ -1292,6 +1289,46 @@ ApiReply AdminApi::Impl::usage(const Call& call, const OrgScope& scope) {
     return errorReply(r.error());
   }
   return ApiReply{200, format == "csv" ? "text/csv" : "application/x-ndjson", out.str()};
+}
+
+ApiReply AdminApi::Impl::contentHistory(const Call& call, const OrgScope& scope) {
+  std::size_t limit = 50;
+  if (auto text = queryParameter(call.request.query, "limit"); !text.empty()) {
+    try {
+      limit = std::clamp<std::size_t>(std::stoul(text), 1, 500);
+    } catch (const std::exception&) {
+      return errorReply(400, "'limit' must be an integer.");
+    }
+  }
+  auto entries = store_.contentHistory(scope, limit);
+  if (!entries) {
+    return errorReply(entries.error());
+  }
+  json::array data;
+  for (const auto& entry : *entries) {
+    auto opened = d_.keyring.open(scope.orgId(), entry.sealed,
+                                  tenancy::contentHistoryAad(scope.orgId(), entry.request_id));
+    json::object item{{"request_id", entry.request_id},
+                      {"project_id", entry.project_id},
+                      {"created_at", entry.created_at}};
+    boost::system::error_code ec;
+    json::value content = opened ? json::parse(opened->reveal(), ec) : json::value();
+    if (!opened || ec || !content.is_object()) {
+      // Fails closed: a tampered or shredded entry is reported, never shown in part.
+      item["error"] = "this entry could not be decrypted";
+    } else {
+      item["request"] = content.as_object()["request"];
+      item["response"] = content.as_object()["response"];
+    }
+    data.push_back(std::move(item));
+  }
+  audit::AuditEvent event =
+      call.event(scope.orgId(), "content_history.read", scope.orgId(), "success",
+                 json::serialize(json::object{{"entries", entries->size()}}));
+  if (auto r = d_.audit.append(d_.db, event); !r) {
+    return errorReply(r.error());
+  }
+  return jsonReply(200, json::object{{"object", "list"}, {"data", std::move(data)}});
 }
 
 ApiReply AdminApi::Impl::auditTrail(const Call& call, std::string_view chain,

@@ -344,6 +344,9 @@ Task<void> GatewayHandler::relayWhole(http::ClientResponse response, http::Respo
     }
     out.body = json::serialize(*translated);
   }
+  if (call.history) {
+    call.history->response = SecretString(out.body.substr(0, kMaxHistoryResponseBytes));
+  }
   const bool delivered = co_await writer.send(std::move(out));
   finish(call, delivered ? 200 : 499, delivered ? "" : errorTypeFor(499));
 }
@@ -384,8 +387,17 @@ Task<void> GatewayHandler::relayStream(http::ClientResponse response, http::Resp
                                       {"key_id", call.record.key_id},
                                       {"detector", block->detector},
                                       {"direction", "output"}});
+      auditGuardBlock(call, block->detector, "output");
     }
     return block.has_value();
+  };
+  // What the caller receives, for content history (capped; wiped with the entry).
+  std::string history_response;
+  const auto keepForHistory = [&](std::string_view bytes) {
+    if (call.history && history_response.size() < kMaxHistoryResponseBytes) {
+      history_response.append(bytes.substr(
+          0, std::min(bytes.size(), kMaxHistoryResponseBytes - history_response.size())));
+    }
   };
 
   // From here on bytes reach the caller, so nothing is retried.
@@ -401,6 +413,7 @@ Task<void> GatewayHandler::relayStream(http::ClientResponse response, http::Resp
       log::warn("upstream_stream_failed", {{"request_id", call.record.request_id},
                                            {"deployment", deployment.label},
                                            {"error", piece.error().message}});
+      keepForHistory(out);
       client_present = co_await writer.writeChunk(out);
       break;
     }
@@ -416,6 +429,7 @@ Task<void> GatewayHandler::relayStream(http::ClientResponse response, http::Resp
         out = providers::streamErrorEvent(call.caller, 502,
                                           "The upstream provider's stream ended early.");
       }
+      keepForHistory(out);
       client_present = co_await writer.writeChunk(out);
       break;
     }
@@ -440,6 +454,7 @@ Task<void> GatewayHandler::relayStream(http::ClientResponse response, http::Resp
                                          "The upstream provider's stream was malformed.");
     }
     const bool blocked = !upstream_error && guardOutput(out);
+    keepForHistory(out);
     client_present = co_await writer.writeChunk(out);
     if (blocked) {
       break;  // Dropping the response cancels the upstream's generation.
@@ -459,6 +474,9 @@ Task<void> GatewayHandler::relayStream(http::ClientResponse response, http::Resp
   const auto usage = translator->usage();
   call.record.input_tokens = usage.input_tokens;
   call.record.output_tokens = usage.output_tokens;
+  if (call.history) {
+    call.history->response = SecretString(std::move(history_response));
+  }
   if (!client_present) {
     // The caller went away: returning drops `response`, which closes the upstream connection
     // and so cancels the generation.

@@ -11,6 +11,10 @@ namespace {
 
 using providers::Dialect;
 
+// Failed caller authentications from one address that make one audit entry.
+constexpr int kAuthFailureBurstThreshold = 20;
+constexpr std::chrono::milliseconds kAuthFailureBurstWindow{60'000};
+
 http::Response jsonResponse(int status, std::string body) {
   http::Response response;
   response.status = status;
@@ -87,6 +91,9 @@ GatewayHandler::GatewayHandler(const GatewayDependencies& dependencies)
       org_routes_(dependencies.org_routes),
       guardrails_(dependencies.guardrails),
       usage_(dependencies.usage),
+      audit_(dependencies.audit),
+      history_(dependencies.history),
+      auth_failures_(kAuthFailureBurstThreshold, kAuthFailureBurstWindow),
       clock_(dependencies.clock),
       random_(dependencies.random),
       ready_(dependencies.ready),
@@ -115,6 +122,7 @@ Task<void> GatewayHandler::handle(const http::Request& request, http::ResponseWr
   call.caller = path == "/v1/messages" ? Dialect::kAnthropic : Dialect::kOpenAI;
   call.started = std::chrono::steady_clock::now();
   call.record.request_id = std::string(request.requestId());
+  call.source_ip = std::string(request.remoteAddress());
   call.record.endpoint = std::string(path);
   call.record.created_at = clock_.nowMillis();
 
@@ -130,6 +138,18 @@ Task<void> GatewayHandler::handle(const http::Request& request, http::ResponseWr
     log::info("auth_failed", {{"request_id", request.requestId()},
                               {"reason", rejectionName(*rejected)},
                               {"remote", request.remoteAddress()}});
+    if (auth_failures_.recordFailure(request.remoteAddress(), clock_.nowMillis())) {
+      audit::AuditEvent event;
+      event.actor = "anonymous";
+      event.action = "auth.failed_burst";
+      event.outcome = "denied";
+      event.source_ip = std::string(request.remoteAddress());
+      event.request_id = std::string(request.requestId());
+      event.detail = R"({"surface":"data_plane","failures":)" +
+                     std::to_string(auth_failures_.threshold()) + R"(,"window_ms":)" +
+                     std::to_string(auth_failures_.windowMs()) + "}";
+      audit_.record(std::move(event));
+    }
     co_await writer.send(rejection(path, 401, "Invalid or missing API key."));
     co_return;
   }
@@ -138,6 +158,14 @@ Task<void> GatewayHandler::handle(const http::Request& request, http::ResponseWr
   call.record.org_id = call.identity->org_id;
   call.record.project_id = call.identity->project_id;
   call.org_router = org_routes_.forOrg(call.identity->org_id);
+  if (org_routes_.contentHistory(call.identity->org_id) && request.method() == "POST") {
+    call.history = std::make_unique<ContentHistoryEntry>();
+    call.history->org_id = call.identity->org_id;
+    call.history->project_id = call.identity->project_id;
+    call.history->request_id = call.record.request_id;
+    call.history->created_at = call.record.created_at;
+    call.history->request = SecretString(std::string(request.body()));
+  }
   call.guard = guardrails_.forKey(call.record.key_id);
   if (call.guard) {
     call.pseudonymizer = std::make_unique<guardrails::Pseudonymizer>();
@@ -208,6 +236,10 @@ http::Response GatewayHandler::models(const http::Request& request, const Call& 
 }
 
 void GatewayHandler::finish(Call& call, int status, std::string_view error_type) {
+  if (call.history) {
+    history_.record(std::move(*call.history));
+    call.history.reset();
+  }
   call.record.guardrails = call.outcomes.summary();
   call.record.status = status;
   call.record.error_type = std::string(error_type);
@@ -228,12 +260,32 @@ Task<void> GatewayHandler::fail(http::ResponseWriter& writer, Call& call, int st
 
 Task<void> GatewayHandler::failGuarded(http::ResponseWriter& writer, Call& call,
                                        const GuardBlock& block, std::string_view direction) {
-  // An audit event belongs here too once the audit trail exists; until then the log line.
   log::warn("guardrail_blocked", {{"request_id", call.record.request_id},
                                   {"key_id", call.record.key_id},
                                   {"detector", block.detector},
                                   {"direction", direction}});
+  auditGuardBlock(call, block.detector, direction);
   co_await fail(writer, call, 400, block.message);
+}
+
+void GatewayHandler::auditGuardBlock(const Call& call, std::string_view detector,
+                                     std::string_view direction) {
+  audit::AuditEvent event;
+  event.org_id = call.record.org_id;
+  event.actor = "caller_key:" + call.record.key_id;
+  event.action = "guardrail.block";
+  event.target = call.record.key_id;
+  event.outcome = "denied";
+  event.source_ip = call.source_ip;
+  event.request_id = call.record.request_id;
+  event.detail = R"({"detector":")";
+  appendJsonEscaped(event.detail, detector);
+  event.detail += R"(","direction":")";
+  appendJsonEscaped(event.detail, direction);
+  event.detail += R"(","endpoint":")";
+  appendJsonEscaped(event.detail, call.record.endpoint);
+  event.detail += R"("})";
+  audit_.record(std::move(event));
 }
 
 std::shared_ptr<http::Handler> makeGateway(const GatewayDependencies& dependencies) {

@@ -3,7 +3,9 @@
 #include "guard.h"
 #include "router.h"
 
+#include <gatehouse/audit/audit_writer.h>
 #include <gatehouse/auth/key_store.h>
+#include <gatehouse/gateway/content_history.h>
 #include <gatehouse/gateway/gateway.h>
 #include <gatehouse/http/client.h>
 #include <gatehouse/providers/dialect.h>
@@ -20,6 +22,7 @@ namespace gatehouse::gateway {
 struct Call {
   providers::Dialect caller = providers::Dialect::kOpenAI;
   std::chrono::steady_clock::time_point started;
+  std::string source_ip;
   usage::UsageRecord record;
   /// The verified caller key: its organisation, project and allowed models.
   std::shared_ptr<const auth::CallerIdentity> identity;
@@ -31,7 +34,12 @@ struct Call {
   const guardrails::Engine* guard = nullptr;
   std::unique_ptr<guardrails::Pseudonymizer> pseudonymizer;
   GuardOutcomes outcomes;
+  /// Set when the organisation keeps content history: what the caller sent and received.
+  std::unique_ptr<ContentHistoryEntry> history;
 };
+
+/// The most of a response kept in content history.
+inline constexpr std::size_t kMaxHistoryResponseBytes = 1024 * 1024;
 
 /// Why the last upstream attempt failed, kept to answer the caller once every attempt is spent.
 struct UpstreamFailure {
@@ -78,6 +86,8 @@ class GatewayHandler final : public http::Handler {
   /// Answers a guardrail block (400, naming the rule) and logs it.
   Task<void> failGuarded(http::ResponseWriter& writer, Call& call, const GuardBlock& block,
                          std::string_view direction);
+  /// The audit entry for a guardrail block: what and where, never the matched text.
+  void auditGuardBlock(const Call& call, std::string_view detector, std::string_view direction);
   Task<void> failUpstream(http::ResponseWriter& writer, Call& call, const UpstreamFailure& failure);
   void finish(Call& call, int status, std::string_view error_type);
 
@@ -89,6 +99,9 @@ class GatewayHandler final : public http::Handler {
   const OrgRoutes& org_routes_;
   const GuardrailPolicies& guardrails_;
   usage::UsageSink& usage_;
+  audit::AuditSink& audit_;
+  ContentHistorySink& history_;
+  audit::FailureBursts auth_failures_;
   const Clock& clock_;
   crypto::RandomSource& random_;
   const std::atomic<bool>& ready_;

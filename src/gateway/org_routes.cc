@@ -79,8 +79,12 @@ OrgRoutes::~OrgRoutes() = default;
 
 std::shared_ptr<const Router> OrgRoutes::forOrg(std::string_view org_id) const {
   const std::shared_ptr<const Map> routes = routes_.load(std::memory_order_acquire);
-  const auto it = routes->find(org_id);
-  return it == routes->end() ? nullptr : it->second;
+  const auto it = routes->routers.find(org_id);
+  return it == routes->routers.end() ? nullptr : it->second;
+}
+
+bool OrgRoutes::contentHistory(std::string_view org_id) const {
+  return routes_.load(std::memory_order_acquire)->content_history.contains(org_id);
 }
 
 Result<void> OrgRoutes::refresh() {
@@ -101,6 +105,9 @@ Result<void> OrgRoutes::refresh() {
   }
   auto routes = std::make_shared<Map>();
   for (const auto& org : *orgs) {
+    if (org.content_history) {
+      routes->content_history.insert(org.id);
+    }
     auto scope = store.enter(instance, org.id);
     if (!scope || !*scope) {
       continue;
@@ -150,7 +157,7 @@ Result<void> OrgRoutes::refresh() {
     }
     routed.models = std::move(own);
     try {
-      routes->emplace(org.id, std::make_shared<const Router>(routed));
+      routes->routers.emplace(org.id, std::make_shared<const Router>(routed));
     } catch (const std::exception& e) {
       log::warn("tenant_routes_refused", {{"org_id", org.id}, {"error", e.what()}});
     }

@@ -1,3 +1,4 @@
+#include <gatehouse/audit/audit_writer.h>
 #include <gatehouse/auth/key_store.h>
 #include <gatehouse/common/log.h>
 #include <gatehouse/config/config.h>
@@ -69,10 +70,11 @@ std::string indexKey(std::string_view org_id, std::string_view provider) {
 
 TenantProviderKeys::TenantProviderKeys(std::unique_ptr<store::Database> db,
                                        keyring::Keyring& keyring,
-                                       const ConfigProviderKeys& fallback)
+                                       const ConfigProviderKeys& fallback, audit::AuditSink& audit)
     : db_(std::move(db)),
       keyring_(keyring),
       fallback_(fallback),
+      audit_(audit),
       index_(std::make_shared<const Index>()) {}
 
 TenantProviderKeys::~TenantProviderKeys() = default;

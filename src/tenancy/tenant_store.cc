@@ -860,4 +860,20 @@ Result<bool> TenantStore::deleteModel(const OrgScope& scope, std::string_view id
   return removed;
 }
 
+// --- Content history -----------------------------------------------------------------------
+
+Result<std::vector<SealedHistoryEntry>> TenantStore::contentHistory(const OrgScope& scope,
+                                                                    std::size_t limit) {
+  auto select = db_.prepare(
+      "SELECT request_id, project_id, created_at, sealed FROM content_history WHERE org_id = ?1 "
+      "ORDER BY id DESC LIMIT ?2");
+  if (select) {
+    select->bind(1, scope.orgId()).bind(2, static_cast<std::int64_t>(limit));
+  }
+  return collect<SealedHistoryEntry>(select, [](const store::Statement& row) {
+    return SealedHistoryEntry{row.columnText(0), row.columnText(1), row.columnInt(2),
+                              row.columnBlob(3)};
+  });
+}
+
 }  // namespace gatehouse::tenancy

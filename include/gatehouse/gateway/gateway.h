@@ -16,10 +16,14 @@ class KeyVerifier;
 namespace gatehouse::usage {
 class UsageSink;
 }
+namespace gatehouse::audit {
+class AuditSink;
+}
 
 namespace gatehouse::gateway {
 
 class OrgRoutes;
+class ContentHistorySink;
 
 /// What the gateway needs from the rest of the process. Everything is borrowed and must
 /// outlive the handler.
@@ -30,6 +34,8 @@ struct GatewayDependencies {
   const OrgRoutes& org_routes;  ///< Organisations' own providers and models.
   const GuardrailPolicies& guardrails;
   usage::UsageSink& usage;
+  audit::AuditSink& audit;      ///< Guardrail blocks and bursts of failed authentication.
+  ContentHistorySink& history;  ///< Content of organisations that opted in.
   const Clock& clock;
   crypto::RandomSource& random;
   const std::atomic<bool>& ready;  ///< /readyz answers 200 only while this is true.

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -24,13 +25,13 @@ namespace gatehouse::gateway {
 
 class Router;
 
-/// The routes of organisations that brought their own providers or models: for each, a
-/// Router over the instance's providers plus the organisation's own, with the organisation's
-/// models first. A tenant provider's base URL is checked by the egress policy every time the
-/// routes are built and the checked addresses are pinned, so the data plane connects to
-/// exactly what was checked (no DNS-rebinding window). Organisations without routes of their
-/// own use the instance router. Rebuilt by refresh() when tenancy data changes, and at least
-/// every `recheck_interval` so DNS changes are re-checked.
+/// What the data plane knows of each organisation beyond its keys: the routes of organisations that
+/// brought their own providers or models: for each, a Router over the instance's providers plus the
+/// organisation's own, with the organisation's models first. A tenant provider's base URL is
+/// checked by the egress policy every time the routes are built and the checked addresses are
+/// pinned, so the data plane connects to exactly what was checked (no DNS-rebinding window).
+/// Organisations without routes of their own use the instance router. Rebuilt by refresh() when
+/// tenancy data changes, and at least every `recheck_interval` so DNS changes are re-checked.
 class OrgRoutes {
  public:
   /// `db` is owned and used only from refresh(); the rest is borrowed.
@@ -41,6 +42,9 @@ class OrgRoutes {
   /// The organisation's own router, or null when it has none. Lock-free; the pointer keeps
   /// the router alive for as long as the request holds it.
   std::shared_ptr<const Router> forOrg(std::string_view org_id) const;
+  /// Whether the organisation opted in to content history (read with the routes, so a
+  /// settings change applies within one refresh).
+  bool contentHistory(std::string_view org_id) const;
 
   /// Rebuilds when the tenancy counter moved or the interval passed. Called from one thread.
   /// A provider that fails the egress check is left out (its models' deployments with it)
@@ -48,7 +52,10 @@ class OrgRoutes {
   Result<void> refresh();
 
  private:
-  using Map = std::map<std::string, std::shared_ptr<const Router>, std::less<>>;
+  struct Map {
+    std::map<std::string, std::shared_ptr<const Router>, std::less<>> routers;
+    std::set<std::string, std::less<>> content_history;
+  };
   std::unique_ptr<store::Database> db_;
   const config::Config& config_;
   const http::EgressGuard& egress_;

@@ -23,6 +23,9 @@ class Keyring;
 namespace gatehouse::store {
 class Database;
 }
+namespace gatehouse::audit {
+class AuditSink;
+}
 
 namespace gatehouse::gateway {
 
@@ -62,9 +65,10 @@ class ConfigProviderKeys final : public ProviderKeyStore {
 /// only for the request that forwards with it, and the plaintext is the caller's to wipe.
 class TenantProviderKeys final : public ProviderKeyStore {
  public:
-  /// `db` is owned and used only from refresh(); `keyring` and `fallback` are borrowed.
+  /// `db` is owned and used only from refresh(); the rest is borrowed. A key that fails to
+  /// decrypt is audited as "provider_key.use_denied" through `audit`.
   TenantProviderKeys(std::unique_ptr<store::Database> db, keyring::Keyring& keyring,
-                     const ConfigProviderKeys& fallback);
+                     const ConfigProviderKeys& fallback, audit::AuditSink& audit);
   ~TenantProviderKeys() override;
 
   Result<SecretString> keyFor(const auth::CallerIdentity& caller,
@@ -84,6 +88,7 @@ class TenantProviderKeys final : public ProviderKeyStore {
   std::unique_ptr<store::Database> db_;
   keyring::Keyring& keyring_;
   const ConfigProviderKeys& fallback_;
+  audit::AuditSink& audit_;
   std::atomic<std::shared_ptr<const Index>> index_;
   std::int64_t seen_counter_ = -1;  // Touched only by refresh().
 };

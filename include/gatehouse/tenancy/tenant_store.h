@@ -120,6 +120,14 @@ struct SealedProviderKey {
   std::string ciphertext;
 };
 
+/// A content-history entry, still sealed.
+struct SealedHistoryEntry {
+  std::string request_id;
+  std::string project_id;
+  std::int64_t created_at = 0;
+  std::string sealed;
+};
+
 struct OrgProvider {
   std::string id;
   std::string org_id;
@@ -240,6 +248,10 @@ class TenantStore {
                             std::string_view deployments_json, std::int64_t now_ms);
   Result<std::vector<OrgModel>> listModels(const OrgScope& scope);
   Result<bool> deleteModel(const OrgScope& scope, std::string_view id);
+
+  // Content history (written by the data plane's history writer).
+  /// Newest first, at most `limit`.
+  Result<std::vector<SealedHistoryEntry>> contentHistory(const OrgScope& scope, std::size_t limit);
 
  private:
   Result<void> bump(std::string_view counter);
