@@ -104,8 +104,10 @@ std::unique_ptr<Database> Database::open(const std::string& path,
   std::unique_ptr<Database> db(new Database(raw));
   // Writers from other processes (the CLI) wait instead of failing.
   sqlite3_busy_timeout(raw, 5000);
-  for (std::string_view pragma :
-       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"}) {
+  // secure_delete: a deleted row (a provider key, a shredded organisation) is overwritten in
+  // the file, not left in a free page for a dump to find.
+  for (std::string_view pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
+                                  "PRAGMA foreign_keys=ON", "PRAGMA secure_delete=ON"}) {
     if (auto r = db->exec(pragma); !r) {
       throw std::runtime_error(r.error().message);
     }
