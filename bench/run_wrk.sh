@@ -30,7 +30,10 @@ STRICT=${STRICT:-0}
 # "connections:threads" for wrk.
 LOADS=("1:1" "64:2")
 SCENARIOS=(nonstream stream)
-TARGETS=(direct nginx gatehouse)
+# "guarded" is the same Gatehouse with a caller key whose policy runs every detector (PII,
+# secrets, injection) on input and output, flagging what it finds: the difference between
+# it and "gatehouse" in one run is what guardrails cost a request.
+TARGETS=(direct nginx gatehouse guarded)
 # The issue's targets.
 MIN_RPS_RATIO=0.80   # Gatehouse req/s over nginx's at 64 connections
 MAX_ADDED_P50_US=100 # Gatehouse p50 minus the direct upstream's at 1 connection
@@ -200,7 +203,7 @@ check_target() {
   body=$([[ $scenario == stream ]] && echo "$STREAM_BODY" || echo "$CHAT_BODY")
   accept=$([[ $scenario == stream ]] && echo text/event-stream || echo application/json)
   meta=$(curl -sS --max-time 10 -o "$out" -w '%{http_code} %{content_type}' \
-    -H "Authorization: Bearer $API_KEY" -H 'Content-Type: application/json' -H "Accept: $accept" \
+    -H "Authorization: Bearer ${KEY_OF[$name]}" -H 'Content-Type: application/json' -H "Accept: $accept" \
     --data-binary "$body" "$url") || die "$name/$scenario: curl failed ($url)"
   read -r code type <<<"$meta"
   [[ "$code" == 200 ]] || { show "$out"; die "$name/$scenario: HTTP $code from $url"; }
@@ -217,7 +220,7 @@ check_target() {
 # signal to this script stops the run at once rather than after it.
 WRK_PID=
 run_wrk() {
-  BENCH_API_KEY=$API_KEY BENCH_BODY=$8 BENCH_CHECK_BODY=$2 \
+  BENCH_API_KEY=${KEY_OF[$TARGET]} BENCH_BODY=$8 BENCH_CHECK_BODY=$2 \
     wrk -t "$3" -c "$4" -d "$5" --timeout 5s -s "$6" "$7" >"$1" 2>&1 </dev/null &
   WRK_PID=$!
   wait "$WRK_PID" || true
@@ -283,12 +286,35 @@ name = "bench-stream"
   model = "bench-upstream"
 EOF
 
-# The key exists before the server starts, so the server loads it at start-up.
-unset GATEHOUSE_PEPPER GATEHOUSE_PEPPER_FILE
-API_KEY=$("$BIN" keys create --name bench --config "$WORK/gatehouse.toml" --data-dir "$WORK/data" \
-  2>>"$WORK/gatehouse.log") || die "gatehouse keys create failed (see $WORK/gatehouse.log)"
-API_KEY=$(printf '%s' "$API_KEY" | tr -d '[:space:]')
-[[ -n "$API_KEY" ]] || die "gatehouse keys create printed no key"
+# The keys exist before the server starts, so the server loads them at start-up.
+unset GATEHOUSE_PEPPER GATEHOUSE_PEPPER_FILE GATEHOUSE_MASTER_KEY GATEHOUSE_MASTER_KEY_FILE
+create_key() { # NAME: prints "id key"
+  "$BIN" keys create --name "$1" --json --config "$WORK/gatehouse.toml" --data-dir "$WORK/data" \
+    2>>"$WORK/gatehouse.log" | sed -n 's/.*"id":"\([^"]*\)".*"key":"\([^"]*\)".*/\1 \2/p'
+}
+read -r _ API_KEY < <(create_key bench) || true
+read -r GUARDED_ID GUARDED_KEY < <(create_key bench-guarded) || true
+[[ -n "$API_KEY" && -n "$GUARDED_KEY" ]] || die "gatehouse keys create failed (see $WORK/gatehouse.log)"
+cat >"$WORK/guard-all.toml" <<EOF
+name = "bench-all-detectors"
+[input]
+PII = "flag"
+SECRETS = "flag"
+INJECTION = "flag"
+[output]
+PII = "flag"
+SECRETS = "flag"
+EOF
+cat >>"$WORK/gatehouse.toml" <<EOF
+
+[guardrails]
+[[guardrails.policies]]
+name = "all"
+file = "$WORK/guard-all.toml"
+[guardrails.keys]
+"$GUARDED_ID" = "all"
+EOF
+declare -A KEY_OF=([direct]=$API_KEY [nginx]=$API_KEY [gatehouse]=$API_KEY [guarded]=$GUARDED_KEY)
 
 : >"$WORK/gatehouse.out"
 setsid "$BIN" serve --config "$WORK/gatehouse.toml" --data-dir "$WORK/data" \
@@ -311,9 +337,12 @@ URL[nonstream/gatehouse]=http://127.0.0.1:$GH_PORT/v1/chat/completions
 URL[stream/direct]=http://127.0.0.1:$UP_PORT/stream/v1/chat/completions
 URL[stream/nginx]=http://127.0.0.1:$PROXY_PORT/stream/v1/chat/completions
 URL[stream/gatehouse]=http://127.0.0.1:$GH_PORT/v1/chat/completions
+URL[nonstream/guarded]=${URL[nonstream/gatehouse]}
+URL[stream/guarded]=${URL[stream/gatehouse]}
 PID_OF[direct]=$UP_PID
 PID_OF[nginx]=$PROXY_PID
 PID_OF[gatehouse]=$GH_PID
+PID_OF[guarded]=$GH_PID
 
 # --- sanity checks: the bench must never measure error responses ---------------------------
 
@@ -350,6 +379,7 @@ for scenario in "${SCENARIOS[@]}"; do
       url=${URL[$scenario/$target]}
       log=$WORK/runs/${key//\//-}
       say "  $scenario $target c=$conns"
+      TARGET=$target
 
       # Warm-up, with every response's status and body checked.
       run_wrk "$log.warmup" 1 "$threads" "$conns" "$WARMUP" "$script" "$url" "$body"
@@ -418,6 +448,18 @@ for scenario in "${SCENARIOS[@]}"; do
                (rh >= minr ? "PASS" : "MISS"), (gp - dp < maxp ? "PASS" : "MISS") }')
   [[ $ok_ratio == PASS && $ok_p50 == PASS ]] || missed=1
   printf '%-10s %16s %16s %20s %20s\n' "$scenario" "${ratio_lo}x" "${ratio_hi}x $ok_ratio" "$dn" "$dd $ok_p50"
+done
+
+echo
+echo "Guardrails (every detector on input and output, flag) against the same Gatehouse unguarded"
+echo
+printf '%-10s %22s %22s %20s\n' scenario "added p50@$lo us" "rps guarded/plain@$hi" "added cpu us/req@$lo"
+printf '%-10s %22s %22s %20s\n' ---------- ---------------------- ---------------------- --------------------
+for scenario in "${SCENARIOS[@]}"; do
+  awk -v s="$scenario" -v gp="${P50[$scenario/guarded/$lo]}" -v pp="${P50[$scenario/gatehouse/$lo]}" \
+    -v gr="${RPS[$scenario/guarded/$hi]}" -v pr="${RPS[$scenario/gatehouse/$hi]}" \
+    -v gc="${CPU[$scenario/guarded/$lo]}" -v pc="${CPU[$scenario/gatehouse/$lo]}" \
+    'BEGIN { printf "%-10s %+22d %21.2fx %+20.1f\n", s, gp - pp, (pr > 0 ? gr / pr : 0), gc - pc }'
 done
 
 echo
