@@ -29,6 +29,8 @@ using tenancy::Role;
 constexpr std::size_t kMaxNameLength = 200;
 constexpr std::size_t kMaxProviderKeyLength = 4096;
 constexpr int kFailureBurstThreshold = 10;
+constexpr std::int64_t kMaxKeyLifetimeSeconds = 10LL * 366 * 24 * 3600;  // Ten years.
+constexpr std::int64_t kMaxRotationOverlapSeconds = 366LL * 24 * 3600;   // A year.
 constexpr std::chrono::milliseconds kFailureBurstWindow{60'000};
 
 ApiReply errorReply(int status, std::string_view message) {
@@ -281,6 +283,9 @@ class AdminApi::Impl {
   std::optional<ApiReply> require(const Call& call, const OrgScope& scope, Role minimum,
                                   std::string_view action);
 
+  /// Records a refused change (outside any transaction: the refusal must stay on record).
+  void auditDenied(const Call& call, std::string_view org_id, std::string_view action);
+
   /// Runs `work` and the audit entry it returns in one transaction.
   template <class Work>
   ApiReply transact(Work work);
@@ -428,16 +433,20 @@ Result<std::optional<SecretString>> AdminApi::Impl::bootstrap() {
   return std::optional<SecretString>(std::move(generated.key));
 }
 
+void AdminApi::Impl::auditDenied(const Call& call, std::string_view org_id,
+                                 std::string_view action) {
+  if (auto r = d_.audit.append(d_.db, call.event(org_id, action, "", "denied")); !r) {
+    log::error("audit_append_failed", {{"error", r.error().message}});
+  }
+}
+
 std::optional<ApiReply> AdminApi::Impl::require(const Call& call, const OrgScope& scope,
                                                 Role minimum, std::string_view action) {
   if (call.principal.instanceWide() || call.principal.role >= minimum) {
     return std::nullopt;
   }
   if (call.request.method != "GET") {
-    audit::AuditEvent event = call.event(scope.orgId(), action, "", "denied");
-    if (auto r = d_.audit.append(d_.db, event); !r) {
-      log::error("audit_append_failed", {{"error", r.error().message}});
-    }
+    auditDenied(call, scope.orgId(), action);
   }
   return errorReply(403, "This action needs the " + std::string(tenancy::roleName(minimum)) +
                              " role in this organization.");
@@ -450,6 +459,9 @@ ApiReply AdminApi::Impl::handle(const Principal& principal, const ApiRequest& re
     return errorReply(404, "Unknown admin endpoint.");
   }
   path.remove_prefix(prefix.size());
+  if (!path.empty() && path.front() != '/') {
+    return errorReply(404, "Unknown admin endpoint.");  // "/admin/v1orgs" is not the API.
+  }
   const Call call{principal, request};
   return route(call, splitPath(path));
 }
@@ -496,6 +508,7 @@ ApiReply AdminApi::Impl::route(const Call& call, const std::vector<std::string_v
     }
     if (method == "POST") {
       if (!call.principal.instanceWide()) {
+        auditDenied(call, call.principal.org_id, "org.create");
         return errorReply(403, "Creating organizations needs a super-admin key.");
       }
       auto body = parseObject(call.request.body);
@@ -858,8 +871,10 @@ ApiReply AdminApi::Impl::callerKeys(const Call& call, const OrgScope& scope,
       }
     }
     if (const auto* expires = body.if_contains("expires_in_seconds")) {
-      if (!expires->is_int64() || expires->as_int64() <= 0) {
-        return errorReply(400, "'expires_in_seconds' must be a positive integer.");
+      if (!expires->is_int64() || expires->as_int64() <= 0 ||
+          expires->as_int64() > kMaxKeyLifetimeSeconds) {
+        return errorReply(400, "'expires_in_seconds' must be an integer from 1 to " +
+                                   std::to_string(kMaxKeyLifetimeSeconds) + ".");
       }
       key.expires_at = now + expires->as_int64() * 1000;
     }
@@ -918,8 +933,10 @@ ApiReply AdminApi::Impl::callerKeys(const Call& call, const OrgScope& scope,
     }
     std::int64_t overlap_ms = d_.default_rotation_overlap_ms;
     if (const auto* overlap = body.if_contains("overlap_seconds")) {
-      if (!overlap->is_int64() || overlap->as_int64() < 0) {
-        return errorReply(400, "'overlap_seconds' must be a non-negative integer.");
+      if (!overlap->is_int64() || overlap->as_int64() < 0 ||
+          overlap->as_int64() > kMaxRotationOverlapSeconds) {
+        return errorReply(400, "'overlap_seconds' must be an integer from 0 to " +
+                                   std::to_string(kMaxRotationOverlapSeconds) + ".");
       }
       overlap_ms = overlap->as_int64() * 1000;
     }
@@ -944,7 +961,10 @@ ApiReply AdminApi::Impl::callerKeys(const Call& call, const OrgScope& scope,
           json::serialize(json::object{{"successor", created->id}, {"overlap_ms", overlap_ms}})));
       json::object reply = callerKeyJson(*created);
       reply["key"] = generated.key.reveal();
-      reply["previous"] = json::object{{"id", old.id}, {"expires_at", now + overlap_ms}};
+      // The store keeps the earlier of the key's own expiry and the end of the overlap.
+      const std::int64_t old_expiry =
+          std::min(old.expires_at.value_or(now + overlap_ms), now + overlap_ms);
+      reply["previous"] = json::object{{"id", old.id}, {"expires_at", old_expiry}};
       return jsonReply(201, reply);
     });
   }
@@ -977,6 +997,7 @@ ApiReply AdminApi::Impl::adminKeys(const Call& call, const OrgScope& scope,
     }
     // Nobody hands out more than they hold.
     if (!call.principal.instanceWide() && granted > call.principal.role) {
+      auditDenied(call, scope.orgId(), "admin_key.create");
       return errorReply(403, "An admin key cannot grant a role above its own.");
     }
     auth::GeneratedKey generated = auth::generateAdminKey(d_.random, d_.pepper);
@@ -995,6 +1016,18 @@ ApiReply AdminApi::Impl::adminKeys(const Call& call, const OrgScope& scope,
     });
   }
   if (rest.size() == 1 && method == "DELETE") {
+    auto keys = store_.listAdminKeys(scope);
+    if (!keys) {
+      return errorReply(keys.error());
+    }
+    for (const auto& key : *keys) {
+      const auto role = tenancy::parseRole(key.role);
+      if (key.id == rest[0] && !call.principal.instanceWide() && role &&
+          *role > call.principal.role) {
+        auditDenied(call, scope.orgId(), "admin_key.revoke");
+        return errorReply(403, "An admin key cannot revoke a key with a role above its own.");
+      }
+    }
     return transact([&](std::vector<audit::AuditEvent>& events) {
       auto revoked = store_.revokeAdminKey(scope, rest[0], d_.clock.nowMillis());
       if (!revoked) {

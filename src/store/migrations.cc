@@ -70,17 +70,19 @@ CREATE TABLE projects (
 ) STRICT;
 INSERT INTO projects (id, org_id, name, created_at) VALUES ('prj_default', 'org_default', 'default', 0);
 
+-- Users are instance-wide (one person, several organisations); what an organisation says
+-- about a user (display name, role) lives on its membership, so no tenant reads another's.
 CREATE TABLE users (
   id          TEXT PRIMARY KEY,
   email       TEXT NOT NULL UNIQUE COLLATE NOCASE,
-  name        TEXT NOT NULL DEFAULT '',
   created_at  INTEGER NOT NULL
 ) STRICT;
 
 CREATE TABLE memberships (
-  org_id      TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
-  user_id     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-  role        TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member', 'viewer')),
+  org_id        TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+  user_id       TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  display_name  TEXT NOT NULL DEFAULT '',
+  role          TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member', 'viewer')),
   created_at  INTEGER NOT NULL,
   PRIMARY KEY (org_id, user_id)
 ) STRICT;

@@ -103,7 +103,7 @@ Member readMember(const store::Statement& row) {
                 parseRole(row.columnText(3)).value_or(Role::kViewer), row.columnInt(4)};
 }
 constexpr std::string_view kMemberSelect =
-    "SELECT u.id, u.email, u.name, m.role, m.created_at FROM memberships m "
+    "SELECT u.id, u.email, m.display_name, m.role, m.created_at FROM memberships m "
     "JOIN users u ON u.id = m.user_id WHERE m.org_id = ?1";
 
 CallerKey readCallerKey(const store::Statement& row) {
@@ -284,6 +284,16 @@ Result<std::optional<OrgScope>> TenantStore::enter(const InstanceScope&, std::st
 }
 
 Result<bool> TenantStore::deleteOrganization(const OrgScope& scope) {
+  // Usage records name the organisation without a foreign key (they outlive keys and
+  // projects), so they go explicitly. Audit entries stay: they record the deletion itself.
+  auto usage = db_.prepare("DELETE FROM usage_records WHERE org_id = ?1");
+  if (!usage) {
+    return usage.takeError();
+  }
+  usage->bind(1, scope.orgId());
+  if (auto r = usage->run(); !r) {
+    return r.takeError();
+  }
   auto remove = db_.prepare("DELETE FROM organizations WHERE id = ?1");
   if (remove) {
     remove->bind(1, scope.orgId());
@@ -403,22 +413,26 @@ Result<bool> TenantStore::deleteProject(const OrgScope& scope, std::string_view 
 Result<Member> TenantStore::addMember(const OrgScope& scope, std::string_view email,
                                       std::string_view name, Role role, std::int64_t now_ms) {
   auto upsert = db_.prepare(
-      "INSERT INTO users (id, email, name, created_at) VALUES (?1, ?2, ?3, ?4) "
+      "INSERT INTO users (id, email, created_at) VALUES (?1, ?2, ?3) "
       "ON CONFLICT (email) DO NOTHING");
   if (!upsert) {
     return upsert.takeError();
   }
-  upsert->bind(1, newObjectId("usr_", random_)).bind(2, email).bind(3, name).bind(4, now_ms);
+  upsert->bind(1, newObjectId("usr_", random_)).bind(2, email).bind(3, now_ms);
   if (auto r = upsert->run(); !r) {
     return r.takeError();
   }
   auto insert = db_.prepare(
-      "INSERT INTO memberships (org_id, user_id, role, created_at) "
-      "SELECT ?1, id, ?2, ?3 FROM users WHERE email = ?4");
+      "INSERT INTO memberships (org_id, user_id, display_name, role, created_at) "
+      "SELECT ?1, id, ?5, ?2, ?3 FROM users WHERE email = ?4");
   if (!insert) {
     return insert.takeError();
   }
-  insert->bind(1, scope.orgId()).bind(2, roleName(role)).bind(3, now_ms).bind(4, email);
+  insert->bind(1, scope.orgId())
+      .bind(2, roleName(role))
+      .bind(3, now_ms)
+      .bind(4, email)
+      .bind(5, name);
   if (auto r = insert->run(); !r) {
     return makeError(ErrorCode::kConflict, "that user is already a member");
   }
