@@ -5,7 +5,7 @@ build_dir=${1:-build}
 bin="$build_dir/apps/gatehouse/gatehouse"
 config=config/gatehouse.toml
 
-if ! "$bin" keys list --json --config "$config" | grep -q '"revoked":false'; then
+if ! "$bin" keys list --json --config "$config" | grep -q '"revoked_at":null'; then
   key=$("$bin" keys create --name local-dev --config "$config" 2>/dev/null)
   echo "Created a caller API key (shown only this once): $key"
 else

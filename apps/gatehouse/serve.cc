@@ -105,8 +105,14 @@ int runServe(const CommonOptions& options) {
               << "). Anyone who can read the data directory can decrypt provider keys. Set "
                  "GATEHOUSE_MASTER_KEY or GATEHOUSE_MASTER_KEY_FILE in production.\n";
   }
-  // Unwrap every data key now, so a master-key rotation that happens while this server runs
-  // finds them all cached (the data keys themselves never change).
+  // Data keys that servers still on the previous master key wrapped during a rotation move
+  // under this one; then every data key is unwrapped now, so a rotation that happens while
+  // this server runs finds them all cached (the data keys themselves never change).
+  if (auto moved = runtime.keyring->rewrapToCurrent(); !moved) {
+    log::error("keyring_rewrap_failed", {{"error", moved.error().message}});
+  } else if (moved->rewrapped > 0) {
+    log::info("keyring_rewrapped", {{"data_keys", moved->rewrapped}});
+  }
   if (auto warmed = runtime.keyring->verifyAll(); !warmed) {
     log::error("keyring_check_failed", {{"error", warmed.error().message}});
   }
@@ -167,7 +173,7 @@ int runServe(const CommonOptions& options) {
       if (auto r = org_routes.refresh(); !r) {
         log::error("org_routes_refresh_failed", {{"error", r.error().message}});
       }
-      if (auto r = runtime.keyring->forgetDestroyed(); !r) {
+      if (auto r = runtime.keyring->sync(); !r) {
         log::error("keyring_refresh_failed", {{"error", r.error().message}});
       }
       if (std::chrono::steady_clock::now() >= next_retention) {

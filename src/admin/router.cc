@@ -50,8 +50,11 @@ class AdminRouter final : public http::Handler {
       co_return;
     }
     if (path == "/admin/v1/openapi.json" && request.method() == "GET") {
-      co_await writer.send(
-          toResponse(ApiReply{200, "application/json", std::string(openApiDocument())}));
+      // Built into a named local: GCC 12 destroys a braced temporary in a co_await operand
+      // twice.
+      http::Response document =
+          toResponse(ApiReply{200, "application/json", std::string(openApiDocument())});
+      co_await writer.send(std::move(document));
       co_return;
     }
     ApiRequest call;
@@ -70,7 +73,8 @@ class AdminRouter final : public http::Handler {
                          : std::get<ApiReply>(std::move(principal));
     // The body may have held a provider key in clear.
     secureWipe(call.body.data(), call.body.size());
-    co_await writer.send(toResponse(std::move(reply)));
+    http::Response response = toResponse(std::move(reply));
+    co_await writer.send(std::move(response));
   }
 
   http::Response rejection(std::string_view target, int status,

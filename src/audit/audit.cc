@@ -1,4 +1,5 @@
 #include <gatehouse/audit/audit.h>
+#include <gatehouse/crypto/encoding.h>
 
 #include <gatehouse/common/clock.h>
 #include <gatehouse/common/json_escape.h>
@@ -52,17 +53,6 @@ std::string digestBytes(const crypto::Sha256Digest& digest) {
 
 std::string sha256Bytes(std::string_view data) {
   return digestBytes(crypto::sha256(data));
-}
-
-std::string hexOf(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(bytes.size() * 2);
-  for (unsigned char byte : bytes) {
-    hex += kHex[byte >> 4];
-    hex += kHex[byte & 0xF];
-  }
-  return hex;
 }
 
 std::string genesisHash(std::string_view chain) {
@@ -324,8 +314,8 @@ StoredEntry readEntry(const store::Statement& row) {
   entry.event.detail = row.columnText(10);
   stored.prev_hash = row.columnBlob(11);
   stored.hash = row.columnBlob(12);
-  entry.prev_hash_hex = hexOf(stored.prev_hash);
-  entry.hash_hex = hexOf(stored.hash);
+  entry.prev_hash_hex = crypto::toHex(stored.prev_hash);
+  entry.hash_hex = crypto::toHex(stored.hash);
   return stored;
 }
 

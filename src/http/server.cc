@@ -184,6 +184,8 @@ class Session final : public SessionBase, public ResponseWriter {
         options_(worker.server().options_),
         stream_(std::move(stream)),
         remote_(std::move(remote)) {
+    // The peer's address, for handlers (audit entries, failure counting per address).
+    request_.remote_address = remote_;
     buffer_.reserve(kReadBufferBytes);  // Beast reads at most the free capacity at a time.
     registration_ = worker_.enroll(this);
   }

@@ -1,6 +1,7 @@
 #include <gatehouse/keyring/keyring.h>
 
 #include <gatehouse/crypto/aead.h>
+#include <gatehouse/crypto/encoding.h>
 #include <gatehouse/crypto/hkdf.h>
 #include <gatehouse/store/database.h>
 
@@ -36,6 +37,14 @@ std::string dataAad(std::string_view org_id, std::string_view aad) {
   bound += '|';
   bound += aad;
   return bound;
+}
+
+std::string handoverAad(std::string_view from_id, std::string_view to_id) {
+  std::string aad = "gatehouse/kek-handover/v1|";
+  aad += from_id;
+  aad += '|';
+  aad += to_id;
+  return aad;
 }
 
 std::string quoted(std::string_view org_id) {
@@ -101,28 +110,57 @@ Keyring::Keyring(std::unique_ptr<store::Database> db, MasterKey current,
   // Set here as well as in openKeyringDatabase: the guarantee must not depend on how the
   // connection was opened.
   enableSecureDelete(*db_);
+  loadHandover();
+}
+
+void Keyring::loadHandover() {
+  // A rotation to this master key left the previous KEK sealed under it, so data keys that
+  // servers still running with the previous key wrapped during the rotation window stay
+  // readable here (and rewrapToCurrent() moves them under this key).
+  auto select = db_->prepare(
+      "SELECT (SELECT value FROM keyring_meta WHERE name = 'handover_to'), "
+      "(SELECT value FROM keyring_meta WHERE name = 'handover_from'), "
+      "(SELECT value FROM keyring_meta WHERE name = 'handover_kek')");
+  if (!select) {
+    throw std::runtime_error("keyring: " + select.error().message);
+  }
+  auto row = select->step();
+  if (!row || !*row || select->columnIsNull(0) || select->columnText(0) != current_.id()) {
+    return;
+  }
+  const std::string from = select->columnText(1);
+  const auto sealed = crypto::fromHex(select->columnText(2));
+  auto kek =
+      crypto::aes256GcmOpen(current_.kek(), sealed.value_or(""), handoverAad(from, current_.id()));
+  if (!kek) {
+    throw std::runtime_error("keyring: the rotation hand-over record does not open");
+  }
+  handed_over_.emplace(HandedOver{from, crypto::LockedSecret(kek->reveal())});
 }
 
 Keyring::~Keyring() = default;
 
-const MasterKey* Keyring::heldKey(std::string_view kek_id) const {
+std::optional<std::string_view> Keyring::heldKek(std::string_view kek_id) const {
   if (current_.id() == kek_id) {
-    return &current_;
+    return current_.kek();
   }
   if (previous_ && previous_->id() == kek_id) {
-    return &*previous_;
+    return previous_->kek();
   }
-  return nullptr;
+  if (handed_over_ && handed_over_->id == kek_id) {
+    return handed_over_->kek.view();
+  }
+  return std::nullopt;
 }
 
 Result<SecretString> Keyring::unwrap(std::string_view org_id, std::string_view wrapped,
                                      std::string_view kek_id) const {
-  const MasterKey* key = heldKey(kek_id);
-  if (key == nullptr) {
+  const auto kek = heldKek(kek_id);
+  if (!kek) {
     return internal("data key for organisation " + quoted(org_id) +
                     " is wrapped by an unknown master key");
   }
-  auto dek = crypto::aes256GcmOpen(key->kek(), wrapped, wrapAad(org_id, kek_id));
+  auto dek = crypto::aes256GcmOpen(*kek, wrapped, wrapAad(org_id, kek_id));
   if (!dek || dek->size() != kDataKeyBytes) {
     return internal("data key for organisation " + quoted(org_id) +
                     " does not unwrap: the keyring entry is corrupt or was altered");
@@ -196,7 +234,34 @@ Result<void> Keyring::createDataKey(std::string_view org_id) {
     return insert.takeError();
   }
   insert->bind(1, org_id).bindBlob(2, *wrapped).bind(3, kek_id).bind(4, clock_.nowMillis());
-  return insert->run();
+  if (auto r = insert->run(); !r) {
+    return r;
+  }
+  // Cached at once, so a rotation by another process right after this cannot leave this
+  // process without it. Read back: if another process won the race, its key is the one.
+  return cacheFromRow(org_id);
+}
+
+Result<void> Keyring::cacheFromRow(std::string_view org_id) {
+  auto statement = db_->prepare("SELECT wrapped, kek_id FROM data_keys WHERE org_id = ?");
+  if (!statement) {
+    return statement.takeError();
+  }
+  statement->bind(1, org_id);
+  auto found = statement->step();
+  if (!found) {
+    return found.takeError();
+  }
+  if (!*found) {
+    return internal("data key for organisation " + quoted(org_id) + " vanished");
+  }
+  auto dek = unwrap(org_id, statement->columnBlob(0), statement->columnText(1));
+  if (!dek) {
+    return dek.takeError();
+  }
+  cache_.insert_or_assign(std::string(org_id),
+                          std::make_shared<const crypto::LockedSecret>(dek->reveal()));
+  return {};
 }
 
 Result<bool> Keyring::destroyDataKey(std::string_view org_id) {
@@ -250,6 +315,10 @@ Result<SecretString> Keyring::open(std::string_view org_id, std::string_view sea
   return crypto::aes256GcmOpen((*key)->view(), sealed, dataAad(org_id, aad));
 }
 
+Result<Keyring::RewrapReport> Keyring::rewrapToCurrent() {
+  return rewrapAll(current_);
+}
+
 Result<Keyring::RewrapReport> Keyring::rewrapAll(const MasterKey& target) {
   std::lock_guard lock(mutex_);
   // BEGIN IMMEDIATE: no other process can add or rewrap a key between the read and the writes.
@@ -292,16 +361,31 @@ Result<Keyring::RewrapReport> Keyring::rewrapAll(const MasterKey& target) {
     }
     ++report.rewrapped;
   }
-  // Which master key the keyring was last rotated to: a non-secret id, for operators.
+  // Which master key the keyring was last rotated to (a non-secret id, for operators), and
+  // the hand-over: this key's KEK sealed under the target's, for data keys that servers still
+  // running with this key wrap before they restart with the target.
+  std::vector<std::pair<std::string, std::string>> meta_rows = {{"kek_id", target_id}};
+  if (target_id != current_.id()) {
+    auto handover = crypto::aes256GcmSeal(target.kek(), current_.kek(),
+                                          handoverAad(current_.id(), target_id), random_);
+    if (!handover) {
+      return fail(handover.takeError());
+    }
+    meta_rows.emplace_back("handover_to", target_id);
+    meta_rows.emplace_back("handover_from", current_.id());
+    meta_rows.emplace_back("handover_kek", crypto::toHex(*handover));
+  }
   auto meta = db_->prepare(
-      "INSERT INTO keyring_meta (name, value) VALUES ('kek_id', ?) "
+      "INSERT INTO keyring_meta (name, value) VALUES (?1, ?2) "
       "ON CONFLICT (name) DO UPDATE SET value = excluded.value");
   if (!meta) {
     return fail(meta.takeError());
   }
-  meta->bind(1, target_id);
-  if (auto r = meta->run(); !r) {
-    return fail(r.takeError());
+  for (const auto& [name, value] : meta_rows) {
+    meta->bind(1, name).bind(2, value);
+    if (auto r = meta->run(); !r) {
+      return fail(r.takeError());
+    }
   }
   if (auto r = db_->commit(); !r) {
     return fail(r.takeError());
@@ -329,26 +413,34 @@ Result<std::size_t> Keyring::verifyAll() {
   return rows->size();
 }
 
-Result<std::size_t> Keyring::forgetDestroyed() {
+Result<Keyring::SyncReport> Keyring::sync() {
   std::lock_guard lock(mutex_);
   auto rows = allRows(*db_);
   if (!rows) {
     return rows.takeError();
   }
+  SyncReport report;
   std::set<std::string, std::less<>> present;
   for (const WrappedRow& row : *rows) {
     present.insert(row.org_id);
+    if (cache_.contains(row.org_id)) {
+      continue;
+    }
+    // Created by another process: cache it now, while this process can still unwrap it.
+    if (auto dek = unwrap(row.org_id, row.wrapped, row.kek_id); dek) {
+      cache_.emplace(row.org_id, std::make_shared<const crypto::LockedSecret>(dek->reveal()));
+      ++report.cached;
+    }
   }
-  std::size_t forgotten = 0;
   for (auto it = cache_.begin(); it != cache_.end();) {
     if (present.contains(it->first)) {
       ++it;
     } else {
       it = cache_.erase(it);
-      ++forgotten;
+      ++report.forgotten;
     }
   }
-  return forgotten;
+  return report;
 }
 
 Result<SecretString> Keyring::instanceKey(std::string_view purpose) {

@@ -1,3 +1,4 @@
+#include <gatehouse/crypto/encoding.h>
 #include <gatehouse/keyring/keyring.h>
 
 #include <gatehouse/crypto/hkdf.h>
@@ -166,11 +167,7 @@ DevKey loadOrCreateDevKey(const std::string& path, crypto::RandomSource& random)
   std::string hex;
   WipeOnExit wipe_hex(hex);
   hex.reserve(2 * kDevKeyBytes + 1);
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (std::uint8_t byte : bytes) {
-    hex += kHex[byte >> 4];
-    hex += kHex[byte & 0xF];
-  }
+  crypto::appendHex(hex, {reinterpret_cast<const char*>(bytes.data()), bytes.size()});
   secureWipe(bytes.data(), bytes.size());
   try {
     // The umask may only narrow the mode; make it exactly owner read/write.

@@ -96,7 +96,7 @@ test('keys CLI: create prints only the key (or JSON with --json); list shows rev
   const byName = Object.fromEntries(list.map((k) => [k.name, k]));
   for (const name of ['main', 'victim', 'plain']) {
     assert.ok(byName[name], `keys list has ${name}: ${JSON.stringify(list)}`);
-    assert.equal(byName[name].revoked, false);
+    assert.equal(byName[name].revoked_at, null, `${name} is active (revoked_at null)`);
     assert.ok(byName[name].created_at, 'created_at is set');
   }
   assert.equal(byName.main.id, ctx.keys.main.id);
@@ -135,8 +135,11 @@ test('a revoked key stops working within 1 second in the running server; other k
   assert.equal(again.status, 200, 'the other key still works');
 
   const list = await listKeys(ctx.dataDir);
-  assert.equal(list.find((k) => k.id === ctx.keys.victim.id)?.revoked, true);
-  assert.equal(list.find((k) => k.id === ctx.keys.main.id)?.revoked, false);
+  const victim = list.find((k) => k.id === ctx.keys.victim.id);
+  assert.equal(typeof victim?.revoked_at, 'number', `the victim shows revoked_at: ${JSON.stringify(victim)}`);
+  assert.ok(victim.revoked_at >= revokedAt - 5000 && victim.revoked_at <= Date.now() + 5000,
+    `revoked_at ${victim.revoked_at} is about when it was revoked (${revokedAt})`);
+  assert.equal(list.find((k) => k.id === ctx.keys.main.id)?.revoked_at, null);
 
   await assert.rejects(ctx.oa(ctx.keys.victim.key).chat.completions.create(chatBody(marker('sdk'))),
     (e) => e.status === 401, 'the OpenAI SDK sees a 401 (AuthenticationError)');

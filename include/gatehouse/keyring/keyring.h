@@ -151,10 +151,21 @@ class Keyring {
   /// there are; an Error naming the first organisation whose key does not unwrap.
   Result<std::size_t> verifyAll();
 
-  /// Drops cached data keys whose rows are gone (destroyed by another process, such as the
-  /// CLI deleting an organisation), so crypto-shredding reaches running servers too. Returns
-  /// how many were dropped. Called from the server's refresh loop.
-  Result<std::size_t> forgetDestroyed();
+  struct SyncReport {
+    std::size_t cached = 0;     ///< Data keys another process created, now cached here.
+    std::size_t forgotten = 0;  ///< Cached data keys whose rows are gone, dropped.
+  };
+  /// Brings the cache in line with the keyring file: data keys created by other processes are
+  /// unwrapped and cached (so a master-key rotation that follows cannot leave this process
+  /// without them), and data keys destroyed by other processes (an organisation deleted from
+  /// the CLI) are dropped, so crypto-shredding reaches running servers too. Called from the
+  /// server's refresh loop.
+  Result<SyncReport> sync();
+
+  /// Re-wraps under the current master key every data key a server still running with the
+  /// previous key wrapped during a rotation window (readable through the hand-over record the
+  /// rotation left). Run at start-up; idempotent.
+  Result<RewrapReport> rewrapToCurrent();
 
   /// A 32-byte key for an instance-wide `purpose` (e.g. "audit-chain"): HKDF-SHA-256 of the
   /// instance's own data key, created on first use. Because it hangs off a data key rather
@@ -168,13 +179,23 @@ class Keyring {
   Result<CachedKey> dataKey(std::string_view org_id);
   Result<SecretString> unwrap(std::string_view org_id, std::string_view wrapped,
                               std::string_view kek_id) const;
-  const MasterKey* heldKey(std::string_view kek_id) const;
+  /// The KEK with this id among those held, if any.
+  std::optional<std::string_view> heldKek(std::string_view kek_id) const;
+  void loadHandover();
+  Result<void> cacheFromRow(std::string_view org_id);  // Caller holds mutex_.
 
   std::mutex mutex_;
   std::unique_ptr<store::Database> db_;                  // GUARDED_BY mutex_
   std::map<std::string, CachedKey, std::less<>> cache_;  // GUARDED_BY mutex_
   const MasterKey current_;
   const std::optional<MasterKey> previous_;
+  /// The KEK a rotation to current_ handed over (the one it replaced), for data keys wrapped
+  /// during the rotation window. Set once, by the constructor.
+  struct HandedOver {
+    std::string id;
+    crypto::LockedSecret kek;
+  };
+  std::optional<HandedOver> handed_over_;
   crypto::RandomSource& random_;
   const Clock& clock_;
 };

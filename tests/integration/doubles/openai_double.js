@@ -121,8 +121,14 @@ function lastUserText(body) {
   return (user.content || []).filter((p) => p.type === 'text').map((p) => p.text).join('');
 }
 
-export async function startOpenAIDouble({ apiKey = 'sk-upstream-openai-double' } = {}) {
+/**
+ * `apiKey` is the key the double accepts; `acceptKeys` (and double.acceptKey(k) later) adds
+ * more, for gateways that forward a different key per tenant. Every record keeps the headers,
+ * so a test can see which key a request came with.
+ */
+export async function startOpenAIDouble({ apiKey = 'sk-upstream-openai-double', acceptKeys = [] } = {}) {
   let double;
+  const accepted = new Set([apiKey, ...acceptKeys]);
 
   async function handleChat(record, res) {
     const body = record.body;
@@ -295,7 +301,7 @@ export async function startOpenAIDouble({ apiKey = 'sk-upstream-openai-double' }
         "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
         'invalid_request_error'));
     }
-    if (auth !== `Bearer ${apiKey}`) {
+    if (!auth.startsWith('Bearer ') || !accepted.has(auth.slice('Bearer '.length))) {
       return sendJson(record, res, 401, openaiError(
         'Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.',
         'invalid_request_error', { code: 'invalid_api_key' }));
@@ -326,6 +332,12 @@ export async function startOpenAIDouble({ apiKey = 'sk-upstream-openai-double' }
     return sendJson(record, res, 404, openaiError(`Invalid URL (${record.method} ${record.path})`, 'invalid_request_error'));
   });
   double.apiKey = apiKey;
+  double.acceptKey = (key) => accepted.add(key);
+  /** The API key (after `Bearer `) a record came with, or null. */
+  double.keyOf = (record) => {
+    const a = record.headers.authorization;
+    return a && a.startsWith('Bearer ') ? a.slice('Bearer '.length) : null;
+  };
   /** The base_url a gatehouse provider of type "openai" should use. */
   double.baseUrl = `${double.origin}/v1`;
   return double;

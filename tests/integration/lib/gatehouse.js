@@ -174,6 +174,8 @@ export async function startGateway({ config, dataDir, dir, env = {}, startTimeou
   let stopped;
   return {
     url,
+    /** The super-admin key a first start prints once (null on later starts). */
+    bootstrapKey: parseBootstrapKey(logs.stdout),
     port: Number(new URL(url).port),
     configFile,
     dataDir,
@@ -207,46 +209,74 @@ export async function startGateway({ config, dataDir, dir, env = {}, startTimeou
 // CLI
 // ---------------------------------------------------------------------------------------------
 
-/** Runs the gatehouse CLI; resolves {code, stdout, stderr} (never rejects on a non-zero exit). */
-export function runCli(args, { timeoutMs = 10000 } = {}) {
+/**
+ * Runs the gatehouse CLI; resolves {code, stdout, stderr} (never rejects on a non-zero exit).
+ * `env` is added to this process's environment; `input` is written to its stdin (which is
+ * always closed, so a command that reads stdin never waits).
+ */
+export function runCli(args, { timeoutMs = 10000, env = {}, input = '' } = {}) {
   assertBinaryExists();
   return new Promise((resolve) => {
-    execFile(GATEHOUSE_BIN, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const child = execFile(GATEHOUSE_BIN, args, {
+      timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...env },
+    }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr, error: err });
     });
+    child.stdin.on('error', () => {});
+    child.stdin.end(input);
   });
 }
 
-async function cliOk(args) {
-  const r = await runCli(args);
+/** Runs the CLI and throws unless it exits 0; resolves stdout. */
+export async function cliOk(args, options) {
+  const r = await runCli(args, options);
   if (r.code !== 0) {
     throw new Error(`gatehouse ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   }
   return r.stdout;
 }
 
-/** `gatehouse keys create --json`: resolves {id, name, key}. */
-export async function createKey(dataDir, name = `it-${crypto.randomBytes(3).toString('hex')}`) {
-  const out = await cliOk(['keys', 'create', '--name', name, '--data-dir', dataDir, '--json']);
-  return JSON.parse(out);
+/** `gatehouse ARGS --data-dir DIR --json`, parsed. Throws unless it exits 0. */
+export async function cliJson(dataDir, args, options) {
+  return JSON.parse(await cliOk([...args, '--data-dir', dataDir, '--json'], options));
+}
+
+const orgArgs = (org) => (org === undefined ? [] : ['--org', org]);
+
+/**
+ * `gatehouse keys create --json`: resolves the created key object ({id, name, key, org_id,
+ * project_id, scopes, ...}). Options: org, project, scopes (array), expiresIn (seconds), env.
+ */
+export async function createKey(dataDir, name = `it-${crypto.randomBytes(3).toString('hex')}`,
+  { org, project, scopes = [], expiresIn, env } = {}) {
+  const args = ['keys', 'create', '--name', name, ...orgArgs(org)];
+  if (project) args.push('--project', project);
+  for (const s of scopes) args.push('--scope', s);
+  if (expiresIn) args.push('--expires-in', String(expiresIn));
+  return cliJson(dataDir, args, { env });
 }
 
 /** `gatehouse keys create` without --json: resolves the raw stdout (contract: only the key). */
-export async function createKeyPlain(dataDir, name) {
-  return cliOk(['keys', 'create', '--name', name, '--data-dir', dataDir]);
+export async function createKeyPlain(dataDir, name, { org, env } = {}) {
+  return cliOk(['keys', 'create', '--name', name, ...orgArgs(org), '--data-dir', dataDir], { env });
 }
 
-export async function revokeKey(dataDir, id) {
-  return cliOk(['keys', 'revoke', id, '--data-dir', dataDir]);
+export async function revokeKey(dataDir, id, { org, env } = {}) {
+  return cliOk(['keys', 'revoke', id, ...orgArgs(org), '--data-dir', dataDir], { env });
 }
 
-export async function listKeys(dataDir) {
-  return JSON.parse(await cliOk(['keys', 'list', '--data-dir', dataDir, '--json']));
+/** `gatehouse keys list --json`: resolves the array of keys (the reply's `data`). */
+export async function listKeys(dataDir, { org, env } = {}) {
+  const reply = await cliJson(dataDir, ['keys', 'list', ...orgArgs(org)], { env });
+  if (!reply || reply.object !== 'list' || !Array.isArray(reply.data)) {
+    throw new Error(`keys list --json: not a list object: ${JSON.stringify(reply)}`);
+  }
+  return reply.data;
 }
 
-/** `gatehouse usage export --format jsonl|csv`: resolves the raw stdout. */
-export async function exportUsage(dataDir, format) {
-  return cliOk(['usage', 'export', '--format', format, '--data-dir', dataDir]);
+/** `gatehouse usage export --format jsonl|csv [--org O]`: resolves the raw stdout. */
+export async function exportUsage(dataDir, format, { org, env } = {}) {
+  return cliOk(['usage', 'export', '--format', format, ...orgArgs(org), '--data-dir', dataDir], { env });
 }
 
 export function parseJsonl(text) {
@@ -254,11 +284,11 @@ export function parseJsonl(text) {
 }
 
 /** Polls the jsonl export until every id in requestIds has a record (bounded wait). */
-export async function waitForUsage(dataDir, requestIds, { timeoutMs = 5000 } = {}) {
+export async function waitForUsage(dataDir, requestIds, { timeoutMs = 5000, org, env } = {}) {
   const until = Date.now() + timeoutMs;
   let records = [];
   for (;;) {
-    records = parseJsonl(await exportUsage(dataDir, 'jsonl'));
+    records = parseJsonl(await exportUsage(dataDir, 'jsonl', { org, env }));
     const seen = new Set(records.map((r) => r.request_id));
     const missing = requestIds.filter((id) => !seen.has(id));
     if (missing.length === 0) return records;
@@ -364,7 +394,7 @@ export function forgeKey(id, secret, scheme) {
  * One request on a fresh connection. Resolves {status, headers, text, json, socket info}.
  * `body` may be a string, Buffer or object (sent as JSON); `chunks` sends a chunked body.
  */
-export function rawRequest(url, { method = 'GET', headers = {}, body, chunks, ca, timeoutMs = 15000 } = {}) {
+export function rawRequest(url, { method = 'GET', headers = {}, body, chunks, ca, timeoutMs = 15000, localAddress } = {}) {
   const u = new URL(url);
   const mod = u.protocol === 'https:' ? https : http;
   let payload = body;
@@ -381,7 +411,7 @@ export function rawRequest(url, { method = 'GET', headers = {}, body, chunks, ca
         fn(value);
       }
     };
-    const req = mod.request(u, { method, headers, agent: false, ca, servername: ca ? 'localhost' : undefined }, (res) => {
+    const req = mod.request(u, { method, headers, agent: false, ca, servername: ca ? 'localhost' : undefined, localAddress }, (res) => {
       responded = true;
       const parts = [];
       const finish = (truncated) => {
@@ -433,3 +463,121 @@ export const anthropicHeaders = (key) => ({
 
 /** A unique marker to put in prompts, so a test can find its own request at the doubles. */
 export const marker = (label = 'm') => `${label}-${crypto.randomBytes(6).toString('hex')}`;
+
+// ---------------------------------------------------------------------------------------------
+// Admin API, tenancy and the data directory
+// ---------------------------------------------------------------------------------------------
+
+export const ADMIN_KEY_PATTERN = /^gha_[0-9A-Za-z]{65}$/;
+
+/** The gha_ key from a first start's stdout ("Bootstrap super-admin key ...:" then the key). */
+export function parseBootstrapKey(stdout) {
+  const m = /Bootstrap super-admin key[^\n]*\n\s*(gha_[0-9A-Za-z]+)\s*\n/.exec(stdout);
+  return m ? m[1] : null;
+}
+
+/**
+ * One admin API call: METHOD /admin/v1PATH with `Authorization: Bearer KEY` (none when key is
+ * null). Resolves rawRequest's {status, headers, text, json}.
+ */
+export function adminApi(baseUrl, key, method, path, body, { headers = {}, localAddress } = {}) {
+  return rawRequest(`${baseUrl}/admin/v1${path}`, {
+    method,
+    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
+    body,
+    localAddress,
+  });
+}
+
+/** adminApi that throws unless the status is `expect` (a number or an array); resolves json. */
+export async function adminOk(baseUrl, key, method, path, body, expect = [200, 201]) {
+  const r = await adminApi(baseUrl, key, method, path, body);
+  const want = Array.isArray(expect) ? expect : [expect];
+  if (!want.includes(r.status)) {
+    throw new Error(`${method} /admin/v1${path} answered ${r.status} (wanted ${want.join('/')}): ${r.text}`);
+  }
+  return r.json;
+}
+
+/** Polls `probe` (async, returns a truthy value when done) until it succeeds or time runs out. */
+export async function waitFor(probe, { timeoutMs = 5000, intervalMs = 50, what = 'condition' } = {}) {
+  const until = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    last = await probe();
+    if (last) return last;
+    if (Date.now() > until) throw new Error(`${what} not reached within ${timeoutMs} ms`);
+    await sleep(intervalMs);
+  }
+}
+
+/** Random recognisable secret-looking text: PREFIX + n base62 characters. */
+export const randomSecret = (prefix = 'sk-live-', n = 40) => `${prefix}${randomBase62(n)}`;
+
+/** Runs the sqlite3 shell on `dbPath` with `sql` on stdin; resolves {code, stdout, stderr}. */
+export function sqlite(dbPath, sql, { timeoutMs = 10000 } = {}) {
+  return new Promise((resolve) => {
+    const child = execFile('sqlite3', ['-bail', dbPath], { timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr, error: err });
+      });
+    child.stdin.on('error', () => {});
+    child.stdin.end(sql);
+  });
+}
+
+/** sqlite() that throws unless sqlite3 exits 0; resolves stdout. */
+export async function sqliteOk(dbPath, sql) {
+  const r = await sqlite(dbPath, sql);
+  if (r.code !== 0) throw new Error(`sqlite3 ${dbPath} failed (${r.code}): ${r.stderr}\nSQL: ${sql}`);
+  return r.stdout;
+}
+
+/** Rows of a SELECT as objects (sqlite3 -json); [] when there are none. */
+export async function sqliteRows(dbPath, sql) {
+  return new Promise((resolve, reject) => {
+    const child = execFile('sqlite3', ['-json', '-bail', dbPath], { timeout: 10000, maxBuffer: 256 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`sqlite3 -json ${dbPath} failed: ${stderr}\nSQL: ${sql}`));
+        else resolve(stdout.trim() === '' ? [] : JSON.parse(stdout));
+      });
+    child.stdin.on('error', () => {});
+    child.stdin.end(sql);
+  });
+}
+
+/** The files of a data directory that hold its state (databases with their logs, secrets). */
+export const DATA_DIR_FILES = ['gatehouse.db', 'gatehouse.db-wal', 'keyring.db', 'keyring.db-wal', 'pepper', 'master.key'];
+
+/** Copies a (stopped) data directory's state files into a new directory `to`. */
+export function copyDataDir(from, to, files = DATA_DIR_FILES) {
+  fs.mkdirSync(to, { recursive: true, mode: 0o700 });
+  for (const name of files) {
+    const src = path.join(from, name);
+    if (fs.existsSync(src)) fs.copyFileSync(src, path.join(to, name));
+  }
+  return to;
+}
+
+/** The raw bytes of every file in a data directory (databases, logs, ...), keyed by name. */
+export function rawDataDirFiles(dir) {
+  const out = {};
+  for (const name of fs.readdirSync(dir)) {
+    const p = path.join(dir, name);
+    if (fs.statSync(p).isFile()) out[name] = fs.readFileSync(p);
+  }
+  return out;
+}
+
+/** Forms a secret may be stored in by mistake: as is, hex, base64 (standard and url-safe). */
+export function secretEncodings(secret) {
+  const b = Buffer.from(secret, 'utf8');
+  return [
+    ['utf8', b],
+    ['hex', Buffer.from(b.toString('hex'), 'utf8')],
+    ['HEX', Buffer.from(b.toString('hex').toUpperCase(), 'utf8')],
+    ['base64', Buffer.from(b.toString('base64').replace(/=+$/, ''), 'utf8')],
+    ['base64url', Buffer.from(b.toString('base64url'), 'utf8')],
+    ['utf16le', Buffer.from(secret, 'utf16le')],
+  ];
+}

@@ -122,11 +122,49 @@ TEST_F(KeyringTest, AServerForgetsADataKeyAnotherProcessDestroyed) {
   ASSERT_TRUE(cli->destroyDataKey("org_a").ok());
   // Still cached in the server until it checks.
   EXPECT_TRUE(server->open("org_a", a, "aad").ok());
-  auto forgotten = server->forgetDestroyed();
-  ASSERT_TRUE(forgotten.ok());
-  EXPECT_EQ(*forgotten, 1u);
+  auto synced = server->sync();
+  ASSERT_TRUE(synced.ok());
+  EXPECT_EQ(synced->forgotten, 1u);
   EXPECT_FALSE(server->open("org_a", a, "aad").ok());
   EXPECT_EQ(openOk(*server, "org_b", b, "aad"), "sk-b-secret");
+}
+
+TEST_F(KeyringTest, AServerCachesDataKeysOtherProcessesCreateBeforeARotationHidesThem) {
+  auto server = makeKeyring(kOldMaterial);
+  auto cli = makeKeyring(kOldMaterial);
+  ASSERT_TRUE(cli->createDataKey("org_late").ok());
+  auto synced = server->sync();
+  ASSERT_TRUE(synced.ok());
+  EXPECT_EQ(synced->cached, 1u);
+  ASSERT_TRUE(cli->rewrapAll(keyFrom(kNewMaterial)).ok());
+  // The server holds only the old key, yet still seals for the organisation.
+  const std::string sealed = sealOk(*server, "org_late", "sk-late", "aad");
+  EXPECT_EQ(openOk(*server, "org_late", sealed, "aad"), "sk-late");
+}
+
+TEST_F(KeyringTest, DataKeysWrappedDuringARotationWindowSurviveTheSwitchToTheNewKey) {
+  auto old_server = makeKeyring(kOldMaterial);
+  ASSERT_TRUE(old_server->createDataKey("org_before").ok());
+  const std::string before = sealOk(*old_server, "org_before", "sk-before", "aad");
+  ASSERT_TRUE(makeKeyring(kOldMaterial)->rewrapAll(keyFrom(kNewMaterial)).ok());
+  // Still running with the old key, the server creates an organisation: wrapped by the old key.
+  ASSERT_TRUE(old_server->createDataKey("org_during").ok());
+  const std::string during = sealOk(*old_server, "org_during", "sk-during", "aad");
+  old_server.reset();
+
+  // Restarted with only the new key: the hand-over record opens the straggler, and
+  // rewrapToCurrent moves it under the new key.
+  auto new_server = makeKeyring(kNewMaterial);
+  EXPECT_EQ(openOk(*new_server, "org_during", during, "aad"), "sk-during");
+  auto moved = new_server->rewrapToCurrent();
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->rewrapped, 1u);
+  auto fresh = makeKeyring(kNewMaterial);
+  EXPECT_EQ(openOk(*fresh, "org_before", before, "aad"), "sk-before");
+  EXPECT_EQ(openOk(*fresh, "org_during", during, "aad"), "sk-during");
+  // The old key alone opens nothing any more.
+  auto old_only = makeKeyring(kOldMaterial);
+  EXPECT_FALSE(old_only->open("org_during", during, "aad").ok());
 }
 
 TEST_F(KeyringTest, RecordsTheWrappingKeyAndCreationTime) {
