@@ -143,24 +143,33 @@ std::string errorMessage(const admin::ApiReply& reply) {
   return reply.body;
 }
 
-}  // namespace
-
-int runAdminCall(const CommonOptions& options, const AdminCall& call) {
+// Runs `call` through the admin service as the operator. On a refusal prints the service's
+// message and returns nullopt.
+std::optional<admin::ApiReply> callAsOperator(const CommonOptions& options, const AdminCall& call) {
   const config::Config config = loadConfiguration(options);
   SystemClock clock;
   crypto::SystemRandom random;
   Runtime runtime(config, clock, random);
-  const admin::ApiReply reply =
-      runtime.admin->handle(admin::Principal::operatorCli(), toRequest(call));
+  admin::ApiReply reply = runtime.admin->handle(admin::Principal::operatorCli(), toRequest(call));
   if (reply.status >= 400) {
     std::cerr << "gatehouse: " << errorMessage(reply) << " (" << reply.status << ")\n";
+    return std::nullopt;
+  }
+  return reply;
+}
+
+}  // namespace
+
+int runAdminCall(const CommonOptions& options, const AdminCall& call) {
+  const auto reply = callAsOperator(options, call);
+  if (!reply) {
     return 1;
   }
   if (call.json) {
-    std::cout << reply.body << "\n";
+    std::cout << reply->body << "\n";
     return 0;
   }
-  const json::value value = json::parse(reply.body);
+  const json::value value = json::parse(reply->body);
   if (!call.reveal_field.empty()) {
     // The one place a key is ever shown: alone on stdout, so scripts can capture it.
     const auto& object = value.as_object();
@@ -174,22 +183,16 @@ int runAdminCall(const CommonOptions& options, const AdminCall& call) {
 }
 
 int runExport(const CommonOptions& options, const AdminCall& call, const std::string& output) {
-  const config::Config config = loadConfiguration(options);
-  SystemClock clock;
-  crypto::SystemRandom random;
-  Runtime runtime(config, clock, random);
-  const admin::ApiReply reply =
-      runtime.admin->handle(admin::Principal::operatorCli(), toRequest(call));
-  if (reply.status >= 400) {
-    std::cerr << "gatehouse: " << errorMessage(reply) << " (" << reply.status << ")\n";
+  const auto reply = callAsOperator(options, call);
+  if (!reply) {
     return 1;
   }
   if (output.empty()) {
-    std::cout << reply.body << std::flush;
+    std::cout << reply->body << std::flush;
     return 0;
   }
   std::ofstream file(output, std::ios::binary | std::ios::trunc);
-  file << reply.body;
+  file << reply->body;
   if (!file.flush()) {
     std::cerr << "gatehouse: cannot write " << output << "\n";
     return 1;

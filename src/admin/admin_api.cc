@@ -324,9 +324,9 @@ class AdminApi::Impl {
 
 template <class Work>
 ApiReply AdminApi::Impl::transact(Work work) {
-  tenancy::Transaction transaction(d_.db);
-  if (!transaction.begun()) {
-    return errorReply(transaction.begun().error());
+  store::Transaction transaction(d_.db);
+  if (auto begun = transaction.begin(); !begun) {
+    return errorReply(begun.error());
   }
   // `work` returns the reply and the audit events to append, or an error reply to send
   // with everything rolled back.
@@ -403,9 +403,9 @@ void AdminApi::Impl::recordAuthFailure(const ApiRequest& request) {
 
 Result<std::optional<SecretString>> AdminApi::Impl::bootstrap() {
   const auto instance = tenancy::ScopeGrant::instance();
-  tenancy::Transaction transaction(d_.db);
-  if (!transaction.begun()) {
-    return transaction.begun().error();
+  store::Transaction transaction(d_.db);
+  if (auto begun = transaction.begin(); !begun) {
+    return begun.takeError();
   }
   auto count = store_.countAdminKeys(instance);
   if (!count) {

@@ -2,6 +2,7 @@
 #include <gatehouse/crypto/encoding.h>
 
 #include <gatehouse/common/clock.h>
+#include <gatehouse/common/csv.h>
 #include <gatehouse/common/json_escape.h>
 #include <gatehouse/crypto/hmac.h>
 #include <gatehouse/crypto/sha256.h>
@@ -116,39 +117,6 @@ std::string checkpointMac(std::string_view key, std::string_view chain, std::int
 }
 
 // ---- Small database helpers ---------------------------------------------------------------
-
-// Rolls back unless committed: every early return in a transaction undoes it.
-class Transaction {
- public:
-  explicit Transaction(store::Database& db) : db_(db) {}
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-  ~Transaction() {
-    if (active_) {
-      (void)db_.rollback();
-    }
-  }
-  Result<void> begin() {
-    auto r = db_.begin();
-    active_ = r.ok();
-    return r;
-  }
-  // A read snapshot: deferred, so it takes no write lock.
-  Result<void> beginRead() {
-    auto r = db_.exec("BEGIN DEFERRED");
-    active_ = r.ok();
-    return r;
-  }
-  Result<void> commit() {
-    auto r = db_.commit();
-    active_ = !r.ok();
-    return r;
-  }
-
- private:
-  store::Database& db_;
-  bool active_ = false;
-};
 
 // A savepoint inside the caller's transaction, rolled back unless released.
 class Savepoint {
@@ -547,30 +515,6 @@ constexpr std::array<std::string_view, 14> kExportColumns = {
     "id",     "chain",   "seq",       "created_at", "time",   "actor",     "action",
     "target", "outcome", "source_ip", "request_id", "detail", "prev_hash", "hash"};
 
-// RFC 4180 quoting when needed. A field a spreadsheet would evaluate as a formula gets one '
-// prepended, and so does one already starting with ', so stripping one leading ' always gives
-// the stored value back (the export stays checkable against the hashes).
-void appendCsvField(std::string& out, std::string_view value) {
-  const bool escape =
-      !value.empty() && std::string_view("=+-@'\t\r").find(value[0]) != std::string_view::npos;
-  const bool quote = escape || value.find_first_of(",\"\r\n") != std::string_view::npos;
-  if (!quote) {
-    out += value;
-    return;
-  }
-  out += '"';
-  if (escape) {
-    out += '\'';
-  }
-  for (char c : value) {
-    if (c == '"') {
-      out += '"';
-    }
-    out += c;
-  }
-  out += '"';
-}
-
 void appendJsonString(std::string& out, std::string_view value) {
   out += '"';
   appendJsonEscaped(out, value);
@@ -716,7 +660,7 @@ Result<std::int64_t> AuditLog::appendInTransaction(store::Database& db,
 }
 
 Result<std::int64_t> AuditLog::append(store::Database& db, const AuditEvent& event) const {
-  Transaction transaction(db);
+  store::Transaction transaction(db);
   if (auto r = transaction.begin(); !r) {
     return r.takeError();
   }
@@ -736,7 +680,7 @@ Result<VerifyReport> verify(store::Database& db, std::string_view chain_key) {
   if (chain_key.empty()) {
     return invalid("audit chain key is empty");
   }
-  Transaction snapshot(db);
+  store::Transaction snapshot(db);
   if (auto r = snapshot.beginRead(); !r) {
     return r.takeError();
   }
@@ -784,7 +728,7 @@ struct ChainPurge {
 
 Result<ChainPurge> purgeChain(store::Database& db, std::string_view key, std::string_view chain,
                               std::int64_t now_ms, const AuditLog& log) {
-  Transaction transaction(db);
+  store::Transaction transaction(db);
   if (auto r = transaction.begin(); !r) {
     return r.takeError();
   }
@@ -899,7 +843,7 @@ Result<RetentionReport> enforceRetention(store::Database& db, std::string_view c
   }
   std::vector<std::string> chains;
   {
-    Transaction snapshot(db);
+    store::Transaction snapshot(db);
     if (auto r = snapshot.beginRead(); !r) {
       return r.takeError();
     }

@@ -18,33 +18,32 @@ constexpr std::size_t kDataKeyBytes = 32;
 // layer can produce, so no organisation can be given it or delete it.
 constexpr std::string_view kInstanceKeyId = "@instance";
 
+// "<purpose>|<first>|<second>". Organisation and key ids are generated and hold no '|'.
+std::string contextAad(std::string_view purpose, std::string_view first, std::string_view second) {
+  std::string aad(purpose);
+  aad += '|';
+  aad += first;
+  aad += '|';
+  aad += second;
+  return aad;
+}
+
 // The wrap is bound to the organisation and the master key: a wrapped key copied to another
 // organisation's row, or relabelled with another kek_id, does not unwrap.
 std::string wrapAad(std::string_view org_id, std::string_view kek_id) {
-  std::string aad = "gatehouse/dek/v1|";
-  aad += org_id;
-  aad += '|';
-  aad += kek_id;
-  return aad;
+  return contextAad("gatehouse/dek/v1", org_id, kek_id);
 }
 
 // Data sealed under a DEK is also bound to the organisation id, with a version prefix so a
 // future format can be told apart. Within one organisation the prefix is fixed, so the caller's
 // aad is still bound exactly.
 std::string dataAad(std::string_view org_id, std::string_view aad) {
-  std::string bound = "gatehouse/data/v1|";
-  bound += org_id;
-  bound += '|';
-  bound += aad;
-  return bound;
+  return contextAad("gatehouse/data/v1", org_id, aad);
 }
 
+// The previous KEK handed over to the next one by a rotation.
 std::string handoverAad(std::string_view from_id, std::string_view to_id) {
-  std::string aad = "gatehouse/kek-handover/v1|";
-  aad += from_id;
-  aad += '|';
-  aad += to_id;
-  return aad;
+  return contextAad("gatehouse/kek-handover/v1", from_id, to_id);
 }
 
 std::string quoted(std::string_view org_id) {

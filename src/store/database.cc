@@ -194,6 +194,30 @@ void Database::migrate(std::span<const std::string_view> all) {
   }
 }
 
+Transaction::~Transaction() {
+  if (active_) {
+    (void)db_.rollback();
+  }
+}
+
+Result<void> Transaction::begin() {
+  auto r = db_.begin();
+  active_ = r.ok();
+  return r;
+}
+
+Result<void> Transaction::beginRead() {
+  auto r = db_.exec("BEGIN DEFERRED");
+  active_ = r.ok();
+  return r;
+}
+
+Result<void> Transaction::commit() {
+  auto r = db_.commit();
+  active_ = !r.ok();
+  return r;
+}
+
 std::string databasePath(const std::string& data_dir) {
   return data_dir + "/gatehouse.db";
 }

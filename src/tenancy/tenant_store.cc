@@ -199,27 +199,6 @@ std::string newObjectId(std::string_view prefix, crypto::RandomSource& random) {
   return id;
 }
 
-Transaction::Transaction(store::Database& db) : db_(db), begun_(db.begin()) {
-  open_ = begun_.ok();
-}
-
-Transaction::~Transaction() {
-  if (open_) {
-    (void)db_.rollback();
-  }
-}
-
-Result<void> Transaction::commit() {
-  if (!open_) {
-    return makeError(ErrorCode::kInternal, "no open transaction");
-  }
-  auto committed = db_.commit();
-  if (committed) {
-    open_ = false;
-  }
-  return committed;
-}
-
 Result<void> TenantStore::bump(std::string_view counter) {
   auto update = db_.prepare("UPDATE change_counters SET value = value + 1 WHERE name = ?1");
   if (!update) {
@@ -227,6 +206,24 @@ Result<void> TenantStore::bump(std::string_view counter) {
   }
   update->bind(1, counter);
   return update->run();
+}
+
+Result<bool> TenantStore::changeOne(std::string_view sql, const OrgScope& scope,
+                                    std::string_view id,
+                                    std::initializer_list<std::string_view> counters) {
+  auto statement = db_.prepare(sql);
+  if (statement) {
+    statement->bind(1, scope.orgId()).bind(2, id);
+  }
+  auto changed = runChanging(db_, statement);
+  if (changed && *changed) {
+    for (std::string_view counter : counters) {
+      if (auto r = bump(counter); !r) {
+        return r.takeError();
+      }
+    }
+  }
+  return changed;
 }
 
 Result<std::int64_t> TenantStore::changeCounter(std::string_view name) {
@@ -392,20 +389,8 @@ Result<std::optional<Project>> TenantStore::project(const OrgScope& scope,
 }
 
 Result<bool> TenantStore::deleteProject(const OrgScope& scope, std::string_view project_id) {
-  auto remove = db_.prepare("DELETE FROM projects WHERE org_id = ?1 AND id = ?2");
-  if (remove) {
-    remove->bind(1, scope.orgId()).bind(2, project_id);
-  }
-  auto removed = runChanging(db_, remove);
-  if (removed && *removed) {
-    if (auto r = bump("caller_keys"); !r) {
-      return r.takeError();
-    }
-    if (auto r = bump("tenancy"); !r) {
-      return r.takeError();
-    }
-  }
-  return removed;
+  return changeOne("DELETE FROM projects WHERE org_id = ?1 AND id = ?2", scope, project_id,
+                   {"caller_keys", "tenancy"});
 }
 
 // --- Members -------------------------------------------------------------------------------
@@ -476,11 +461,8 @@ Result<bool> TenantStore::setMemberRole(const OrgScope& scope, std::string_view 
 }
 
 Result<bool> TenantStore::removeMember(const OrgScope& scope, std::string_view user_id) {
-  auto remove = db_.prepare("DELETE FROM memberships WHERE org_id = ?1 AND user_id = ?2");
-  if (remove) {
-    remove->bind(1, scope.orgId()).bind(2, user_id);
-  }
-  return runChanging(db_, remove);
+  return changeOne("DELETE FROM memberships WHERE org_id = ?1 AND user_id = ?2", scope, user_id,
+                   {});
 }
 
 // --- Caller keys ---------------------------------------------------------------------------
@@ -732,17 +714,8 @@ Result<std::optional<ProviderKey>> TenantStore::providerKey(const OrgScope& scop
 }
 
 Result<bool> TenantStore::deleteProviderKey(const OrgScope& scope, std::string_view id) {
-  auto remove = db_.prepare("DELETE FROM provider_keys WHERE org_id = ?1 AND id = ?2");
-  if (remove) {
-    remove->bind(1, scope.orgId()).bind(2, id);
-  }
-  auto removed = runChanging(db_, remove);
-  if (removed && *removed) {
-    if (auto r = bump("tenancy"); !r) {
-      return r.takeError();
-    }
-  }
-  return removed;
+  return changeOne("DELETE FROM provider_keys WHERE org_id = ?1 AND id = ?2", scope, id,
+                   {"tenancy"});
 }
 
 Result<std::vector<SealedProviderKey>> TenantStore::sealedProviderKeys(const OrgScope& scope) {
@@ -801,17 +774,8 @@ Result<std::vector<OrgProvider>> TenantStore::listProviders(const OrgScope& scop
 }
 
 Result<bool> TenantStore::deleteProvider(const OrgScope& scope, std::string_view id) {
-  auto remove = db_.prepare("DELETE FROM org_providers WHERE org_id = ?1 AND id = ?2");
-  if (remove) {
-    remove->bind(1, scope.orgId()).bind(2, id);
-  }
-  auto removed = runChanging(db_, remove);
-  if (removed && *removed) {
-    if (auto r = bump("tenancy"); !r) {
-      return r.takeError();
-    }
-  }
-  return removed;
+  return changeOne("DELETE FROM org_providers WHERE org_id = ?1 AND id = ?2", scope, id,
+                   {"tenancy"});
 }
 
 Result<OrgModel> TenantStore::putModel(const OrgScope& scope, std::string_view name,
@@ -861,17 +825,7 @@ Result<std::vector<OrgModel>> TenantStore::listModels(const OrgScope& scope) {
 }
 
 Result<bool> TenantStore::deleteModel(const OrgScope& scope, std::string_view id) {
-  auto remove = db_.prepare("DELETE FROM org_models WHERE org_id = ?1 AND id = ?2");
-  if (remove) {
-    remove->bind(1, scope.orgId()).bind(2, id);
-  }
-  auto removed = runChanging(db_, remove);
-  if (removed && *removed) {
-    if (auto r = bump("tenancy"); !r) {
-      return r.takeError();
-    }
-  }
-  return removed;
+  return changeOne("DELETE FROM org_models WHERE org_id = ?1 AND id = ?2", scope, id, {"tenancy"});
 }
 
 // --- Content history -----------------------------------------------------------------------

@@ -1,4 +1,5 @@
 #include <gatehouse/common/clock.h>
+#include <gatehouse/common/csv.h>
 #include <gatehouse/common/json_escape.h>
 #include <gatehouse/common/log.h>
 #include <gatehouse/usage/usage.h>
@@ -8,39 +9,19 @@
 namespace gatehouse::usage {
 namespace {
 
+// A record of an organisation deleted while the record was queued is dropped, not written
+// after the deletion removed the organisation's usage.
 constexpr std::string_view kInsert = R"sql(
 INSERT INTO usage_records (request_id, created_at, key_id, endpoint, model, provider, deployment,
   upstream_model, stream, input_tokens, output_tokens, latency_ms, status, error_type, guardrails,
   org_id, project_id)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17))sql";
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17
+WHERE ?16 = '' OR EXISTS (SELECT 1 FROM organizations WHERE id = ?16))sql";
 
 constexpr std::array<std::string_view, 17> kColumns = {
     "request_id", "created_at",     "key_id",     "endpoint",     "model",         "provider",
     "deployment", "upstream_model", "stream",     "input_tokens", "output_tokens", "latency_ms",
     "status",     "error_type",     "guardrails", "org_id",       "project_id"};
-
-// RFC 4180 quoting when a field needs it; a leading =,+,-,@ is prefixed with ' so a
-// spreadsheet does not evaluate a model name as a formula.
-void appendCsvField(std::string& out, std::string_view value) {
-  const bool formula =
-      !value.empty() && (value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@');
-  const bool quote = formula || value.find_first_of(",\"\r\n") != std::string_view::npos;
-  if (!quote) {
-    out += value;
-    return;
-  }
-  out += '"';
-  if (formula) {
-    out += '\'';
-  }
-  for (char c : value) {
-    if (c == '"') {
-      out += '"';
-    }
-    out += c;
-  }
-  out += '"';
-}
 
 }  // namespace
 

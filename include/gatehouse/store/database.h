@@ -86,6 +86,26 @@ class Database {
   sqlite3* db_;
 };
 
+/// A transaction that rolls back unless committed, so every early return inside one undoes
+/// it. Not thread-safe, like the connection.
+class Transaction {
+ public:
+  explicit Transaction(Database& db) : db_(db) {}
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  ~Transaction();
+
+  /// BEGIN IMMEDIATE: takes the write lock now, so a read-then-write cannot be raced.
+  Result<void> begin();
+  /// BEGIN DEFERRED: a read snapshot that takes no write lock.
+  Result<void> beginRead();
+  Result<void> commit();
+
+ private:
+  Database& db_;
+  bool active_ = false;
+};
+
 /// The database file inside a data directory.
 std::string databasePath(const std::string& data_dir);
 

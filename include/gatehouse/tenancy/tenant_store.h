@@ -5,6 +5,7 @@
 #include <gatehouse/tenancy/scope.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -255,26 +256,13 @@ class TenantStore {
 
  private:
   Result<void> bump(std::string_view counter);
+  /// Runs `sql` (a DELETE or UPDATE with ?1 = the scope's organisation, ?2 = `id`); true when
+  /// a row changed, and then the named change counters move.
+  Result<bool> changeOne(std::string_view sql, const OrgScope& scope, std::string_view id,
+                         std::initializer_list<std::string_view> counters);
 
   store::Database& db_;
   crypto::RandomSource& random_;
-};
-
-/// BEGIN IMMEDIATE on construction, ROLLBACK on destruction unless commit() succeeded.
-class Transaction {
- public:
-  explicit Transaction(store::Database& db);
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-  ~Transaction();
-  /// Whether BEGIN succeeded; check before doing work.
-  const Result<void>& begun() const { return begun_; }
-  Result<void> commit();
-
- private:
-  store::Database& db_;
-  Result<void> begun_;
-  bool open_ = false;
 };
 
 }  // namespace gatehouse::tenancy

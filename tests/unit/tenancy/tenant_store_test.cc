@@ -816,14 +816,14 @@ TEST_F(TenantStoreTest, ChangeCountersMoveOnDataPlaneMutations) {
 TEST_F(TenantStoreTest, TransactionRollsBackUnlessCommitted) {
   const OrgScope a = createOrg("Acme");
   {
-    Transaction transaction(*db_);
-    ASSERT_TRUE(transaction.begun().ok());
+    store::Transaction transaction(*db_);
+    ASSERT_TRUE(transaction.begin().ok());
     ok(store_.createProject(a, "rolled-back", kNow));
   }
   EXPECT_TRUE(ok(store_.listProjects(a)).empty());
   {
-    Transaction transaction(*db_);
-    ASSERT_TRUE(transaction.begun().ok());
+    store::Transaction transaction(*db_);
+    ASSERT_TRUE(transaction.begin().ok());
     ok(store_.createProject(a, "kept", kNow));
     okVoid(transaction.commit());
     EXPECT_FALSE(transaction.commit().ok());  // Nothing open any more.

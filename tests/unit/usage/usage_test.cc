@@ -9,6 +9,14 @@
 namespace gatehouse::usage {
 namespace {
 
+// Adds an organisation row, as the admin service would.
+void addOrganization(const std::string& path, std::string_view id) {
+  auto db = store::Database::open(path);
+  ASSERT_TRUE(db->exec("INSERT INTO organizations (id, name, created_at) VALUES ('" +
+                       std::string(id) + "', 'n', 0)")
+                  .ok());
+}
+
 UsageRecord sample(std::string request_id, std::string model) {
   UsageRecord record;
   record.request_id = std::move(request_id);
@@ -25,7 +33,7 @@ UsageRecord sample(std::string request_id, std::string model) {
   record.latency_ms = 56;
   record.status = 200;
   record.guardrails = "EMAIL:redact:1";
-  record.org_id = "org_a";
+  record.org_id = "org_default";  // The organisation every database starts with.
   record.project_id = "prj_a";
   return record;
 }
@@ -81,18 +89,20 @@ TEST(ExportUsage, JsonLinesHaveEveryFieldWithTypes) {
   auto db = store::Database::open(path);
   std::ostringstream out;
   ASSERT_TRUE(exportUsage(*db, ExportFormat::kJsonLines, out).ok());
-  EXPECT_EQ(out.str(),
-            "{\"request_id\":\"req_1\",\"created_at\":\"2025-11-23T00:00:00.000Z\","
-            "\"key_id\":\"AbCdEfGhIjKlMnOp\",\"endpoint\":\"/v1/chat/completions\","
-            "\"model\":\"gpt\",\"provider\":\"oa\",\"deployment\":\"oa/gpt-4o-mini\","
-            "\"upstream_model\":\"gpt-4o-mini\",\"stream\":true,\"input_tokens\":12,"
-            "\"output_tokens\":34,\"latency_ms\":56,\"status\":200,\"error_type\":\"\","
-            "\"guardrails\":\"EMAIL:redact:1\",\"org_id\":\"org_a\",\"project_id\":\"prj_a\"}\n");
+  EXPECT_EQ(
+      out.str(),
+      "{\"request_id\":\"req_1\",\"created_at\":\"2025-11-23T00:00:00.000Z\","
+      "\"key_id\":\"AbCdEfGhIjKlMnOp\",\"endpoint\":\"/v1/chat/completions\","
+      "\"model\":\"gpt\",\"provider\":\"oa\",\"deployment\":\"oa/gpt-4o-mini\","
+      "\"upstream_model\":\"gpt-4o-mini\",\"stream\":true,\"input_tokens\":12,"
+      "\"output_tokens\":34,\"latency_ms\":56,\"status\":200,\"error_type\":\"\","
+      "\"guardrails\":\"EMAIL:redact:1\",\"org_id\":\"org_default\",\"project_id\":\"prj_a\"}\n");
 }
 
 TEST(ExportUsage, AnOrganizationSeesOnlyItsOwnRecords) {
   testing::TempDir dir;
   const std::string path = store::databasePath(dir.path());
+  addOrganization(path, "org_b");
   {
     UsageRecorder recorder(store::Database::open(path), 10, std::chrono::milliseconds(10));
     recorder.record(sample("req_a", "gpt"));
@@ -112,6 +122,7 @@ TEST(UsageRetention, RecordsOlderThanTheirOrganizationsRetentionGo) {
   const std::string path = store::databasePath(dir.path());
   constexpr std::int64_t kDay = 24LL * 3600 * 1000;
   const std::int64_t now = 1'763'856'000'000 + 400 * kDay;
+  addOrganization(path, "org_gone");
   {
     UsageRecorder recorder(store::Database::open(path), 10, std::chrono::milliseconds(10));
     for (auto [id, org, age] :
@@ -127,6 +138,8 @@ TEST(UsageRetention, RecordsOlderThanTheirOrganizationsRetentionGo) {
   auto db = store::Database::open(path);
   ASSERT_TRUE(
       db->exec("UPDATE organizations SET usage_retention_days = 30 WHERE id = 'org_default'").ok());
+  // Its records stay; without their organisation they get the default 365 days.
+  ASSERT_TRUE(db->exec("DELETE FROM organizations WHERE id = 'org_gone'").ok());
   auto removed = enforceRetention(*db, now);
   ASSERT_TRUE(removed.ok());
   EXPECT_EQ(*removed, 2);
@@ -135,6 +148,23 @@ TEST(UsageRetention, RecordsOlderThanTheirOrganizationsRetentionGo) {
   EXPECT_EQ(out.str().find("old_"), std::string::npos);
   EXPECT_NE(out.str().find("new_default"), std::string::npos);
   EXPECT_NE(out.str().find("kept_gone"), std::string::npos);
+}
+
+TEST(UsageRecorder, DropsRecordsOfAnOrganizationDeletedWhileTheyWereQueued) {
+  testing::TempDir dir;
+  const std::string path = store::databasePath(dir.path());
+  {
+    UsageRecorder recorder(store::Database::open(path), 10, std::chrono::milliseconds(10));
+    UsageRecord gone = sample("req_gone", "gpt");
+    gone.org_id = "org_deleted";
+    recorder.record(std::move(gone));
+    recorder.record(sample("req_kept", "gpt"));
+  }
+  auto db = store::Database::open(path);
+  std::ostringstream out;
+  ASSERT_TRUE(exportUsage(*db, ExportFormat::kJsonLines, out).ok());
+  EXPECT_EQ(out.str().find("req_gone"), std::string::npos);
+  EXPECT_NE(out.str().find("req_kept"), std::string::npos);
 }
 
 TEST(ExportUsage, CsvQuotesSeparatorsAndDefusesFormulas) {
