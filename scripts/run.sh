@@ -23,6 +23,9 @@ Call it:
     -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}'
 
 Or point an SDK at it: OPENAI_BASE_URL=http://127.0.0.1:8080/v1 OPENAI_API_KEY=$key
+
+Admin API: http://127.0.0.1:8080/admin/v1 (OpenAPI at /admin/v1/openapi.json), with the
+super-admin key the first start prints below; or the CLI: $bin orgs|projects|keys|providers|audit ...
 Stop with Ctrl-C.
 
 EOT
