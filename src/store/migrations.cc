@@ -165,6 +165,9 @@ UPDATE change_counters SET name = 'caller_keys' WHERE name = 'api_keys';
 ALTER TABLE usage_records ADD COLUMN org_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE usage_records ADD COLUMN project_id TEXT NOT NULL DEFAULT '';
 UPDATE usage_records SET org_id = 'org_default', project_id = 'prj_default';
+-- Usage is read per organisation (exports, retention); one index per insert is the cost, so
+-- this one replaces the global time index.
+DROP INDEX usage_records_created_at;
 CREATE INDEX usage_records_org ON usage_records (org_id, created_at);
 
 -- Opt-in content history, sealed with the organisation's data key.
