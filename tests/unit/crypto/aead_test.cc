@@ -2,6 +2,8 @@
 
 #include "mocks/fixed_random.h"
 
+#include "wycheproof.h"
+
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 
@@ -11,21 +13,6 @@
 namespace gatehouse::crypto {
 namespace {
 
-std::string fromHex(std::string_view hex) {
-  std::string out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
-  }
-  return out;
-}
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 constexpr std::string_view kOpenFailed = "decryption failed: ciphertext, key or context mismatch";
 
 // Project Wycheproof's AES-GCM vectors (128/192/256-bit keys, nonces of 0 to 257 bytes). A
@@ -34,9 +21,7 @@ constexpr std::string_view kOpenFailed = "decryption failed: ciphertext, key or 
 // encrypt to the given ciphertext. "acceptable" vectors may go either way, but decryption that
 // succeeds must still be correct.
 TEST(AesGcm, MatchesEveryWycheproofVector) {
-  const std::string text = readFile(GATEHOUSE_SHARED_DIR "/vectors/wycheproof/aes_gcm_test.json");
-  ASSERT_FALSE(text.empty()) << "vectors missing";
-  const auto root = boost::json::parse(text).as_object();
+  const auto root = testing::wycheproofFile("aes_gcm_test.json");
   int valid = 0;
   int invalid = 0;
   int acceptable = 0;
@@ -45,11 +30,11 @@ TEST(AesGcm, MatchesEveryWycheproofVector) {
     for (const auto& test : group.at("tests").as_array()) {
       const auto& t = test.as_object();
       const auto id = t.at("tcId").as_int64();
-      const std::string key = fromHex(t.at("key").as_string());
-      const std::string nonce = fromHex(t.at("iv").as_string());
-      const std::string aad = fromHex(t.at("aad").as_string());
-      const std::string message = fromHex(t.at("msg").as_string());
-      const std::string sealed = fromHex(t.at("ct").as_string()) + fromHex(t.at("tag").as_string());
+      const std::string key = testing::hexField(t, "key");
+      const std::string nonce = testing::hexField(t, "iv");
+      const std::string aad = testing::hexField(t, "aad");
+      const std::string message = testing::hexField(t, "msg");
+      const std::string sealed = testing::hexField(t, "ct") + testing::hexField(t, "tag");
       const std::string_view result = t.at("result").as_string();
       auto encrypted = aesGcmEncrypt(key, nonce, message, aad, tag_bytes);
       auto decrypted = aesGcmDecrypt(key, nonce, sealed, aad, tag_bytes);

@@ -1,5 +1,7 @@
 #include <gatehouse/crypto/hkdf.h>
 
+#include "wycheproof.h"
+
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 
@@ -9,22 +11,10 @@
 namespace gatehouse::crypto {
 namespace {
 
-std::string fromHex(std::string_view hex) {
-  std::string out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
-  }
-  return out;
-}
-
 // Project Wycheproof's HKDF-SHA-256 vectors: every "valid" vector must derive exactly its OKM;
 // every "invalid" one (an output longer than 255 * 32 bytes) must be refused.
 TEST(HkdfSha256, MatchesEveryWycheproofVector) {
-  std::ifstream in(GATEHOUSE_SHARED_DIR "/vectors/wycheproof/hkdf_sha256_test.json");
-  ASSERT_TRUE(in) << "vectors missing";
-  std::stringstream text;
-  text << in.rdbuf();
-  const auto root = boost::json::parse(text.str()).as_object();
+  const auto root = testing::wycheproofFile("hkdf_sha256_test.json");
   int valid = 0;
   int invalid = 0;
   int acceptable = 0;
@@ -33,9 +23,9 @@ TEST(HkdfSha256, MatchesEveryWycheproofVector) {
       const auto& t = test.as_object();
       const auto id = t.at("tcId").as_int64();
       const auto size = static_cast<std::size_t>(t.at("size").as_int64());
-      auto okm = hkdfSha256(fromHex(t.at("ikm").as_string()), fromHex(t.at("salt").as_string()),
-                            fromHex(t.at("info").as_string()), size);
-      const std::string expected = fromHex(t.at("okm").as_string());
+      auto okm = hkdfSha256(testing::hexField(t, "ikm"), testing::hexField(t, "salt"),
+                            testing::hexField(t, "info"), size);
+      const std::string expected = testing::hexField(t, "okm");
       const std::string_view result = t.at("result").as_string();
       if (result == "valid") {
         ++valid;

@@ -2,6 +2,8 @@
 
 #include <gatehouse/crypto/encoding.h>
 
+#include "wycheproof.h"
+
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 
@@ -11,30 +13,18 @@
 namespace gatehouse::crypto {
 namespace {
 
-std::string fromHex(std::string_view hex) {
-  std::string out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
-  }
-  return out;
-}
-
 // Project Wycheproof's HMAC-SHA-256 vectors: every "valid" vector must reproduce its tag
 // (truncated to the group's tag size); every "invalid" one (a modified tag) must not.
 TEST(HmacSha256, MatchesWycheproofVectors) {
-  std::ifstream in(GATEHOUSE_SHARED_DIR "/vectors/wycheproof/hmac_sha256_test.json");
-  ASSERT_TRUE(in) << "vectors missing";
-  std::stringstream text;
-  text << in.rdbuf();
-  const auto root = boost::json::parse(text.str()).as_object();
+  const auto root = testing::wycheproofFile("hmac_sha256_test.json");
   int checked = 0;
   for (const auto& group : root.at("testGroups").as_array()) {
     const auto tag_bytes = static_cast<std::size_t>(group.at("tagSize").as_int64() / 8);
     for (const auto& test : group.at("tests").as_array()) {
       const auto& t = test.as_object();
-      const std::string key = fromHex(t.at("key").as_string());
-      const std::string message = fromHex(t.at("msg").as_string());
-      const std::string expected = fromHex(t.at("tag").as_string());
+      const std::string key = testing::hexField(t, "key");
+      const std::string message = testing::hexField(t, "msg");
+      const std::string expected = testing::hexField(t, "tag");
       const Sha256Digest digest = hmacSha256(key, message);
       const std::string actual(reinterpret_cast<const char*>(digest.data()), tag_bytes);
       const bool valid = t.at("result").as_string() == "valid";
