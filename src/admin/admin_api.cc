@@ -149,7 +149,11 @@ json::object providerJson(const tenancy::OrgProvider& provider) {
 }
 
 json::object modelJson(const tenancy::OrgModel& model) {
-  json::value deployments = json::parse(model.deployments);
+  boost::system::error_code ec;
+  json::value deployments = json::parse(model.deployments, ec);
+  if (ec) {
+    deployments = json::array();  // Written by this service; unreadable only if tampered with.
+  }
   return {{"id", model.id},
           {"org_id", model.org_id},
           {"name", model.name},
