@@ -5,6 +5,9 @@
 #include <gatehouse/common/secret.h>
 #include <gatehouse/http/types.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -67,10 +70,18 @@ class AdminRouter final : public http::Handler {
     call.body = std::string(request.body());
     call.source_ip = std::string(request.remoteAddress());
     call.request_id = std::string(request.requestId());
-    auto principal = admin_.authenticate(bearerToken(request), call);
-    ApiReply reply = std::holds_alternative<Principal>(principal)
-                         ? admin_.handle(std::get<Principal>(principal), call)
-                         : std::get<ApiReply>(std::move(principal));
+    const std::string_view presented = bearerToken(request);
+    // The admin service blocks on SQLite (and on DNS for egress checks): it runs on its own
+    // thread, so the worker's other connections (the data plane) never wait for it.
+    ApiReply reply = co_await boost::asio::co_spawn(
+        pool_,
+        [&]() -> Task<ApiReply> {
+          auto principal = admin_.authenticate(presented, call);
+          co_return std::holds_alternative<Principal>(principal)
+              ? admin_.handle(std::get<Principal>(principal), call)
+              : std::get<ApiReply>(std::move(principal));
+        },
+        boost::asio::use_awaitable);
     // The body may have held a provider key in clear.
     secureWipe(call.body.data(), call.body.size());
     http::Response response = toResponse(std::move(reply));
@@ -92,6 +103,7 @@ class AdminRouter final : public http::Handler {
  private:
   AdminApi& admin_;
   std::shared_ptr<http::Handler> data_plane_;
+  boost::asio::thread_pool pool_{1};  // AdminApi serialises its calls anyway.
 };
 
 }  // namespace
