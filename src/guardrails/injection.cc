@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -27,6 +28,9 @@ constexpr std::string_view kSuffix = "adversarial_suffix";
 constexpr std::string_view kMeta = "meta_discussion";
 constexpr std::string_view kLexicon = "jailbreak_vocabulary";
 constexpr std::string_view kDefensive = "defensive_phrasing";
+// Marks where quoted data (an e-mail, a document, a page) begins; weighs nothing itself, but
+// lets scoreInjection look for a task planted inside that data.
+constexpr std::string_view kDataLead = "data_lead";
 
 struct Signal {
   std::string_view family;
@@ -537,6 +541,12 @@ constexpr Signal kSignals[] = {
      "\\bdo\\s+not\\s+follow\\s+(any\\s+)?instructions\\s+(that\\s+appear\\s+)?"
      "(inside|in|within|from)\\b",
      0.0},
+    // --- Where quoted data begins (see plantedTask) -----------------------------------------
+    {kDataLead,
+     "\\b(content|text|body)\\s+of\\s+the\\s+(e-?mail|document|web\\s?page|page|article|"
+     "file|message|review|post)\\s*:|\\bhere\\s+is\\s+the\\s+(e-?mail|document|web\\s?page|"
+     "article|message)\\b",
+     0.0},
     // --- Talking about attacks rather than making them (dampens, see scoreInjection) --------
     {kMeta,
      "\\b(prompt[\\s-]injection|jailbreak(ing)?\\s+(attempt|attack|detection)|injection\\s+"
@@ -574,6 +584,59 @@ std::size_t countTagCharacters(std::string_view text) {
     }
   }
   return count;
+}
+
+// A request to the model planted inside quoted data: a capitalised imperative ("Suggest ...",
+// "Analyze the sentiment ...") after the point where the data begins and before the user's
+// own question. E-mails and documents describe and inform; they rarely open a sentence by
+// telling the reader's assistant what to produce.
+bool plantedTask(std::string_view text) {
+  static constexpr std::string_view kLeads[] = {"content of the", "text of the", "body of the",
+                                                "here is the"};
+  static constexpr std::string_view kVerbs[] = {
+      "Recommend", "Suggest",  "Modify",   "Analyze",   "Analyse",   "Translate", "Summarize",
+      "Summarise", "Describe", "Generate", "Compose",   "Rewrite",   "Classify",  "Draft",
+      "Plan",      "Promote",  "Include",  "Emphasize", "Highlight", "Output",    "Print",
+      "Write",     "Create",   "Explain",  "List",      "Tell",      "Give",      "Provide",
+      "Name",      "Share",    "Insert",   "Mention",   "Append",    "Add"};
+  const auto lower = [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  };
+  std::size_t start = std::string_view::npos;
+  for (std::string_view lead : kLeads) {
+    const auto it = std::search(text.begin(), text.end(), lead.begin(), lead.end(),
+                                [&](char a, char b) { return lower(a) == b; });
+    if (it != text.end()) {
+      start = std::min<std::size_t>(start, static_cast<std::size_t>(it - text.begin()));
+    }
+  }
+  if (start == std::string_view::npos) {
+    return false;
+  }
+  // The data ends where the user's own question begins.
+  std::string_view data = text.substr(start);
+  if (const auto question = data.rfind("Question:"); question != std::string_view::npos) {
+    data = data.substr(0, question);
+  }
+  const auto colon = data.find(':');
+  if (colon == std::string_view::npos) {
+    return false;
+  }
+  data.remove_prefix(colon + 1);
+  for (std::string_view verb : kVerbs) {
+    for (std::size_t at = data.find(verb); at != std::string_view::npos;
+         at = data.find(verb, at + 1)) {
+      const std::size_t after = at + verb.size();
+      const bool word_start = at == 0 || !std::isalnum(static_cast<unsigned char>(data[at - 1]));
+      // Followed by a space and a lower-case word: an instruction, not a name or a heading.
+      const bool instruction = after + 1 < data.size() && data[after] == ' ' &&
+                               std::islower(static_cast<unsigned char>(data[after + 1]));
+      if (word_start && instruction) {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 // GCG-style optimised suffixes: bursts of brackets, quotes and backslashes inside prose.
@@ -725,6 +788,7 @@ InjectionVerdict scoreInjection(std::string_view text, const SignalSet& fired, d
     verdict.signals.push_back(family);
   };
   bool defensive = false;
+  bool data_lead = false;
   int vocabulary = 0;
   for (std::size_t i = 0; i < kSignalCount; ++i) {
     if (!fired.test(i)) {
@@ -736,6 +800,10 @@ InjectionVerdict scoreInjection(std::string_view text, const SignalSet& fired, d
     }
     if (kSignals[i].family == kDefensive) {
       defensive = true;
+      continue;
+    }
+    if (kSignals[i].family == kDataLead) {
+      data_lead = true;
       continue;
     }
     if (kSignals[i].family == kLexicon) {
@@ -753,6 +821,10 @@ InjectionVerdict scoreInjection(std::string_view text, const SignalSet& fired, d
   const std::size_t tags = countTagCharacters(text);
   if (tags >= 4) {
     keep *= 0.1;
+    note(kSmuggling);
+  }
+  if (data_lead && plantedTask(text)) {
+    keep *= 0.35;
     note(kSmuggling);
   }
   if (gibberishSuffix(text)) {
