@@ -623,6 +623,9 @@ bool plantedTask(std::string_view text) {
     return false;
   }
   data.remove_prefix(colon + 1);
+  // Bounded: the verb search is one pass per verb, and an attacker controls the length.
+  constexpr std::size_t kMaxScannedData = 64 * 1024;
+  data = data.substr(0, kMaxScannedData);
   for (std::string_view verb : kVerbs) {
     for (std::size_t at = data.find(verb); at != std::string_view::npos;
          at = data.find(verb, at + 1)) {
