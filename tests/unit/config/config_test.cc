@@ -19,6 +19,28 @@ class ConfigTest : public ::testing::Test {
   testing::TempDir dir_;
 };
 
+TEST_F(ConfigTest, ParsesModeEgressKeysAndAudit) {
+  const Config config = loadConfig(write(R"(
+mode = "production"
+[egress]
+allow_cidrs = ["10.20.0.0/16", "fd00::/8"]
+allow_http_hosts = ["vllm.lan"]
+[keys]
+rotation_overlap_seconds = 600
+[audit]
+retention_interval_seconds = 60
+)"));
+  EXPECT_EQ(config.mode, "production");
+  EXPECT_EQ(config.egress.allow_cidrs, (std::vector<std::string>{"10.20.0.0/16", "fd00::/8"}));
+  EXPECT_EQ(config.egress.allow_http_hosts, std::vector<std::string>{"vllm.lan"});
+  EXPECT_EQ(config.rotation_overlap, std::chrono::seconds(600));
+  EXPECT_EQ(config.retention_interval, std::chrono::seconds(60));
+  EXPECT_THROW(loadConfig(write("mode = \"prod\"\n")), ConfigError);
+  EXPECT_THROW(loadConfig(write("[egress]\nallow_cidrs = \"10.0.0.0/8\"\n")), ConfigError);
+  EXPECT_THROW(loadConfig(write("[egress]\nallow_cidrs = [1]\n")), ConfigError);
+  EXPECT_THROW(loadConfig(write("[egress]\nallowlist = []\n")), ConfigError);
+}
+
 TEST_F(ConfigTest, ParsesServerProvidersAndModels) {
   const Config config = loadConfig(write(R"(
 data_dir = "/var/lib/gatehouse"
