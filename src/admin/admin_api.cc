@@ -449,7 +449,9 @@ std::optional<ApiReply> AdminApi::Impl::require(const Call& call, const OrgScope
   if (call.principal.instanceWide() || call.principal.role >= minimum) {
     return std::nullopt;
   }
-  if (call.request.method != "GET") {
+  // Refused changes are audited, and so are refused reads of what is sensitive to read (the
+  // audit trail, content history); a refused listing is not worth an entry.
+  if (call.request.method != "GET" || action.ends_with(".read")) {
     auditDenied(call, scope.orgId(), action);
   }
   return errorReply(403, "This action needs the " + std::string(tenancy::roleName(minimum)) +

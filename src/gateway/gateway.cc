@@ -236,10 +236,12 @@ http::Response GatewayHandler::models(const http::Request& request, const Call& 
 }
 
 void GatewayHandler::finish(Call& call, int status, std::string_view error_type) {
-  if (call.history) {
+  // Only answered requests are kept: a refused one (a guardrail block above all) must not
+  // have its content stored after all.
+  if (call.history && status < 400) {
     history_.record(std::move(*call.history));
-    call.history.reset();
   }
+  call.history.reset();
   call.record.guardrails = call.outcomes.summary();
   call.record.status = status;
   call.record.error_type = std::string(error_type);
