@@ -158,11 +158,9 @@ int runServe(const CommonOptions& options) {
   server.start();
 
   // Revocations, new keys and provider-key changes reach the hot path through this loop, not
-  // through a database read per request; retention runs from it too.
+  // through a database read per request.
   std::atomic<bool> stopping{false};
   std::thread refresher([&] {
-    auto retention_db = openDatabase(config);
-    auto next_retention = std::chrono::steady_clock::now();
     while (!stopping.load()) {
       if (auto r = verifier.refresh(); !r) {
         log::error("key_refresh_failed", {{"error", r.error().message}});
@@ -170,11 +168,20 @@ int runServe(const CommonOptions& options) {
       if (auto r = provider_keys.refresh(); !r) {
         log::error("provider_key_refresh_failed", {{"error", r.error().message}});
       }
-      if (auto r = org_routes.refresh(); !r) {
-        log::error("org_routes_refresh_failed", {{"error", r.error().message}});
-      }
       if (auto r = runtime.keyring->sync(); !r) {
         log::error("keyring_refresh_failed", {{"error", r.error().message}});
+      }
+      std::this_thread::sleep_for(kKeyRefreshInterval);
+    }
+  });
+  // Slower upkeep on a thread of its own, so neither a tenant's slow DNS (routes re-check
+  // egress) nor a large retention delete can hold revocations back.
+  std::thread maintenance([&] {
+    auto retention_db = openDatabase(config);
+    auto next_retention = std::chrono::steady_clock::now();
+    while (!stopping.load()) {
+      if (auto r = org_routes.refresh(); !r) {
+        log::error("org_routes_refresh_failed", {{"error", r.error().message}});
       }
       if (std::chrono::steady_clock::now() >= next_retention) {
         enforceRetentionOnce(*retention_db, runtime, clock);
@@ -202,6 +209,7 @@ int runServe(const CommonOptions& options) {
   const bool clean = server.wait(config.server.shutdown_grace);
   stopping = true;
   refresher.join();
+  maintenance.join();
   recorder.stop();
   audit_writer.stop();
   history.stop();
