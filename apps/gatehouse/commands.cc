@@ -56,8 +56,7 @@ Runtime::Runtime(const config::Config& configuration, const Clock& clock,
   if (!chain_key) {
     throw std::runtime_error(chain_key.error().message);
   }
-  audit_key = std::move(*chain_key);
-  audit_log = std::make_unique<audit::AuditLog>(audit_key.reveal(), clock);
+  audit_log = std::make_unique<audit::AuditLog>(chain_key->reveal(), clock);
   // The organisation keys made before tenancy belong to needs its data key too.
   if (auto r = keyring->createDataKey("org_default"); !r) {
     throw std::runtime_error(r.error().message);
@@ -70,7 +69,7 @@ Runtime::Runtime(const config::Config& configuration, const Clock& clock,
     providers.push_back(provider.name);
   }
   admin = std::make_unique<admin::AdminApi>(admin::AdminDependencies{
-      *db, *keyring, *audit_log, audit_key.reveal(), pepper, *egress, std::move(providers), clock,
+      *db, *keyring, *audit_log, pepper, *egress, std::move(providers), clock,
       random,
       std::chrono::duration_cast<std::chrono::milliseconds>(config.rotation_overlap).count()});
 }
@@ -205,7 +204,7 @@ int runAuditVerify(const CommonOptions& options, bool json_output) {
   SystemClock clock;
   crypto::SystemRandom random;
   Runtime runtime(config, clock, random);
-  auto report = audit::verify(*runtime.db, runtime.audit_key.reveal());
+  auto report = runtime.audit_log->verify(*runtime.db);
   if (!report) {
     std::cerr << "gatehouse: " << report.error().message << "\n";
     return 2;
@@ -238,7 +237,7 @@ int runRetention(const CommonOptions& options) {
   Runtime runtime(config, clock, random);
   const std::int64_t now = clock.nowMillis();
   auto audit_purged =
-      audit::enforceRetention(*runtime.db, runtime.audit_key.reveal(), now, *runtime.audit_log);
+      runtime.audit_log->enforceRetention(*runtime.db, now);
   if (!audit_purged) {
     std::cerr << "gatehouse: " << audit_purged.error().message << "\n";
     return 1;

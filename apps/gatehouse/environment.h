@@ -34,7 +34,6 @@ struct Runtime {
   bool using_dev_key = false;
   std::string dev_key_path;
   std::unique_ptr<keyring::Keyring> keyring;
-  SecretString audit_key;
   std::unique_ptr<audit::AuditLog> audit_log;
   std::unique_ptr<store::Database> db;
   SecretString pepper;

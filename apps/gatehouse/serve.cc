@@ -68,7 +68,7 @@ sigset_t blockShutdownSignals() {
 void enforceRetentionOnce(store::Database& db, const Runtime& runtime, const Clock& clock) {
   const std::int64_t now = clock.nowMillis();
   auto audit_purged =
-      audit::enforceRetention(db, runtime.audit_key.reveal(), now, *runtime.audit_log);
+      runtime.audit_log->enforceRetention(db, now);
   if (!audit_purged) {
     log::error("audit_retention_failed", {{"error", audit_purged.error().message}});
   } else if (audit_purged->purged > 0) {

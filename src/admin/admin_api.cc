@@ -290,6 +290,12 @@ class AdminApi::Impl {
   /// Records a refused change (outside any transaction: the refusal must stay on record).
   void auditDenied(const Call& call, std::string_view org_id, std::string_view action);
 
+  /// An admin's deletion of the object `id`: role check, `remove`, 404 when there was nothing
+  /// to delete, and the `action` audit entry, in one transaction.
+  template <class Remove>
+  ApiReply deleteObject(const Call& call, const OrgScope& scope, std::string_view id,
+                        std::string_view action, std::string_view not_found, Remove remove);
+
   /// Runs `work` and the audit entry it returns in one transaction.
   template <class Work>
   ApiReply transact(Work work);
@@ -348,6 +354,26 @@ ApiReply AdminApi::Impl::transact(Work work) {
     return errorReply(r.error());
   }
   return reply;
+}
+
+template <class Remove>
+ApiReply AdminApi::Impl::deleteObject(const Call& call, const OrgScope& scope, std::string_view id,
+                                      std::string_view action, std::string_view not_found,
+                                      Remove remove) {
+  if (auto denied = require(call, scope, Role::kAdmin, action)) {
+    return *denied;
+  }
+  return transact([&](std::vector<audit::AuditEvent>& events) {
+    Result<bool> removed = remove();
+    if (!removed) {
+      return errorReply(removed.error());
+    }
+    if (!*removed) {
+      return errorReply(404, not_found);
+    }
+    events.push_back(call.event(scope.orgId(), action, id));
+    return jsonReply(200, json::object{{"id", id}, {"deleted", true}});
+  });
 }
 
 std::variant<Principal, ApiReply> AdminApi::Impl::authenticate(std::string_view presented,
@@ -733,20 +759,8 @@ ApiReply AdminApi::Impl::projects(const Call& call, const OrgScope& scope,
                     : errorReply(404, "Project not found.");
   }
   if (rest.size() == 1 && method == "DELETE") {
-    if (auto denied = require(call, scope, Role::kAdmin, "project.delete")) {
-      return *denied;
-    }
-    return transact([&](std::vector<audit::AuditEvent>& events) {
-      auto removed = store_.deleteProject(scope, rest[0]);
-      if (!removed) {
-        return errorReply(removed.error());
-      }
-      if (!*removed) {
-        return errorReply(404, "Project not found.");
-      }
-      events.push_back(call.event(scope.orgId(), "project.delete", rest[0]));
-      return jsonReply(200, json::object{{"id", rest[0]}, {"deleted", true}});
-    });
+    return deleteObject(call, scope, rest[0], "project.delete", "Project not found.",
+                        [&] { return store_.deleteProject(scope, rest[0]); });
   }
   return errorReply(rest.size() > 1 ? 404 : 405, "Unknown endpoint or method.");
 }
@@ -1139,21 +1153,9 @@ ApiReply AdminApi::Impl::providerKeys(const Call& call, const OrgScope& scope,
                 : errorReply(404, "Provider key not found.");
   }
   if (method == "DELETE") {
-    if (auto denied = require(call, scope, Role::kAdmin, "provider_key.delete")) {
-      return *denied;
-    }
-    return transact([&](std::vector<audit::AuditEvent>& events) {
-      // The row goes: no soft delete keeps a ciphertext around.
-      auto removed = store_.deleteProviderKey(scope, rest[0]);
-      if (!removed) {
-        return errorReply(removed.error());
-      }
-      if (!*removed) {
-        return errorReply(404, "Provider key not found.");
-      }
-      events.push_back(call.event(scope.orgId(), "provider_key.delete", rest[0]));
-      return jsonReply(200, json::object{{"id", rest[0]}, {"deleted", true}});
-    });
+    // The row goes: no soft delete keeps a ciphertext around.
+    return deleteObject(call, scope, rest[0], "provider_key.delete", "Provider key not found.",
+                        [&] { return store_.deleteProviderKey(scope, rest[0]); });
   }
   return errorReply(405, "Method not allowed.");
 }
@@ -1212,20 +1214,8 @@ ApiReply AdminApi::Impl::providers(const Call& call, const OrgScope& scope,
     });
   }
   if (rest.size() == 1 && method == "DELETE") {
-    if (auto denied = require(call, scope, Role::kAdmin, "provider.delete")) {
-      return *denied;
-    }
-    return transact([&](std::vector<audit::AuditEvent>& events) {
-      auto removed = store_.deleteProvider(scope, rest[0]);
-      if (!removed) {
-        return errorReply(removed.error());
-      }
-      if (!*removed) {
-        return errorReply(404, "Provider not found.");
-      }
-      events.push_back(call.event(scope.orgId(), "provider.delete", rest[0]));
-      return jsonReply(200, json::object{{"id", rest[0]}, {"deleted", true}});
-    });
+    return deleteObject(call, scope, rest[0], "provider.delete", "Provider not found.",
+                        [&] { return store_.deleteProvider(scope, rest[0]); });
   }
   return errorReply(rest.size() > 1 ? 404 : 405, "Unknown endpoint or method.");
 }
@@ -1291,20 +1281,8 @@ ApiReply AdminApi::Impl::models(const Call& call, const OrgScope& scope,
     });
   }
   if (rest.size() == 1 && method == "DELETE") {
-    if (auto denied = require(call, scope, Role::kAdmin, "model.delete")) {
-      return *denied;
-    }
-    return transact([&](std::vector<audit::AuditEvent>& events) {
-      auto removed = store_.deleteModel(scope, rest[0]);
-      if (!removed) {
-        return errorReply(removed.error());
-      }
-      if (!*removed) {
-        return errorReply(404, "Model not found.");
-      }
-      events.push_back(call.event(scope.orgId(), "model.delete", rest[0]));
-      return jsonReply(200, json::object{{"id", rest[0]}, {"deleted", true}});
-    });
+    return deleteObject(call, scope, rest[0], "model.delete", "Model not found.",
+                        [&] { return store_.deleteModel(scope, rest[0]); });
   }
   return errorReply(rest.size() > 1 ? 404 : 405, "Unknown endpoint or method.");
 }
@@ -1413,7 +1391,7 @@ ApiReply AdminApi::Impl::auditTrail(const Call& call, std::string_view chain,
     return ApiReply{200, format == "csv" ? "text/csv" : "application/x-ndjson", out.str()};
   }
   if (rest.size() == 1 && rest[0] == "verify" && chain.empty()) {
-    auto report = audit::verify(d_.db, d_.audit_key);
+    auto report = d_.audit.verify(d_.db);
     if (!report) {
       return errorReply(report.error());
     }

@@ -836,8 +836,13 @@ Result<ChainPurge> purgeChain(store::Database& db, std::string_view key, std::st
 
 }  // namespace
 
-Result<RetentionReport> enforceRetention(store::Database& db, std::string_view chain_key,
-                                         std::int64_t now_ms, const AuditLog& log) {
+Result<VerifyReport> AuditLog::verify(store::Database& db) const {
+  return audit::verify(db, chain_key_.reveal());
+}
+
+Result<RetentionReport> AuditLog::enforceRetention(store::Database& db, std::int64_t now_ms) const {
+  const std::string_view chain_key = chain_key_.reveal();
+  const AuditLog& log = *this;
   if (chain_key.empty()) {
     return invalid("audit chain key is empty");
   }

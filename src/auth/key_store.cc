@@ -89,8 +89,7 @@ KeyVerifier::Verdict KeyVerifier::verify(std::string_view presented) const {
 }
 
 Result<void> KeyVerifier::refresh() {
-  crypto::SystemRandom unused_random;  // The store draws ids only when creating rows.
-  tenancy::TenantStore store(*db_, unused_random);
+  tenancy::TenantStore store(*db_);
   auto counter = store.changeCounter("caller_keys");
   if (!counter) {
     return counter.takeError();

@@ -157,8 +157,9 @@ Task<void> GatewayHandler::handle(const http::Request& request, http::ResponseWr
   call.record.key_id = call.identity->key_id;
   call.record.org_id = call.identity->org_id;
   call.record.project_id = call.identity->project_id;
-  call.org_router = org_routes_.forOrg(call.identity->org_id);
-  if (org_routes_.contentHistory(call.identity->org_id) && request.method() == "POST") {
+  OrgRoutes::OrgView org = org_routes_.forOrg(call.identity->org_id);
+  call.org_router = std::move(org.router);
+  if (org.content_history && request.method() == "POST") {
     call.history = std::make_unique<ContentHistoryEntry>();
     call.history->org_id = call.identity->org_id;
     call.history->project_id = call.identity->project_id;

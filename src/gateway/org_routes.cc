@@ -77,19 +77,18 @@ OrgRoutes::OrgRoutes(std::unique_ptr<store::Database> db, const config::Config& 
 
 OrgRoutes::~OrgRoutes() = default;
 
-std::shared_ptr<const Router> OrgRoutes::forOrg(std::string_view org_id) const {
+OrgRoutes::OrgView OrgRoutes::forOrg(std::string_view org_id) const {
   const std::shared_ptr<const Map> routes = routes_.load(std::memory_order_acquire);
-  const auto it = routes->routers.find(org_id);
-  return it == routes->routers.end() ? nullptr : it->second;
-}
-
-bool OrgRoutes::contentHistory(std::string_view org_id) const {
-  return routes_.load(std::memory_order_acquire)->content_history.contains(org_id);
+  OrgView view;
+  if (const auto it = routes->routers.find(org_id); it != routes->routers.end()) {
+    view.router = it->second;
+  }
+  view.content_history = routes->content_history.contains(org_id);
+  return view;
 }
 
 Result<void> OrgRoutes::refresh() {
-  crypto::SystemRandom unused_random;  // The store draws ids only when creating rows.
-  tenancy::TenantStore store(*db_, unused_random);
+  tenancy::TenantStore store(*db_);
   auto counter = store.changeCounter("tenancy");
   if (!counter) {
     return counter.takeError();

@@ -57,17 +57,6 @@ Result<SecretString> ConfigProviderKeys::keyFor(std::string_view provider) const
   return SecretString(std::string(it->second.key.reveal()));
 }
 
-namespace {
-
-std::string indexKey(std::string_view org_id, std::string_view provider) {
-  std::string key(org_id);
-  key += '\n';
-  key += provider;
-  return key;
-}
-
-}  // namespace
-
 TenantProviderKeys::TenantProviderKeys(std::unique_ptr<store::Database> db,
                                        keyring::Keyring& keyring,
                                        const ConfigProviderKeys& fallback, audit::AuditSink& audit)
@@ -82,8 +71,12 @@ TenantProviderKeys::~TenantProviderKeys() = default;
 Result<SecretString> TenantProviderKeys::keyFor(const auth::CallerIdentity& caller,
                                                 std::string_view provider) const {
   const std::shared_ptr<const Index> index = index_.load(std::memory_order_acquire);
-  const auto it = index->find(indexKey(caller.org_id, provider));
-  if (it == index->end()) {
+  const auto org = index->find(caller.org_id);
+  if (org == index->end()) {
+    return fallback_.keyFor(provider);
+  }
+  const auto it = org->second.find(provider);
+  if (it == org->second.end()) {
     return fallback_.keyFor(provider);
   }
   const Sealed* chosen = nullptr;
@@ -115,8 +108,7 @@ Result<SecretString> TenantProviderKeys::keyFor(const auth::CallerIdentity& call
 }
 
 Result<void> TenantProviderKeys::refresh() {
-  crypto::SystemRandom unused_random;  // The store draws ids only when creating rows.
-  tenancy::TenantStore store(*db_, unused_random);
+  tenancy::TenantStore store(*db_);
   auto counter = store.changeCounter("tenancy");
   if (!counter) {
     return counter.takeError();
@@ -130,7 +122,7 @@ Result<void> TenantProviderKeys::refresh() {
   }
   auto index = std::make_shared<Index>();
   for (auto& row : *rows) {
-    (*index)[indexKey(row.org_id, row.provider)].push_back(
+    (*index)[row.org_id][row.provider].push_back(
         Sealed{std::move(row.id), std::move(row.project_id), std::move(row.ciphertext)});
   }
   index_.store(std::move(index), std::memory_order_release);

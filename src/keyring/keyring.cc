@@ -172,26 +172,7 @@ Result<Keyring::CachedKey> Keyring::dataKey(std::string_view org_id) {
   if (auto it = cache_.find(org_id); it != cache_.end()) {
     return it->second;
   }
-  auto statement = db_->prepare("SELECT wrapped, kek_id FROM data_keys WHERE org_id = ?");
-  if (!statement) {
-    return statement.takeError();
-  }
-  statement->bind(1, org_id);
-  auto found = statement->step();
-  if (!found) {
-    return found.takeError();
-  }
-  if (!*found) {
-    return internal("organisation " + quoted(org_id) +
-                    " has no data key (never created, or destroyed)");
-  }
-  auto dek = unwrap(org_id, statement->columnBlob(0), statement->columnText(1));
-  if (!dek) {
-    return dek.takeError();
-  }
-  auto cached = std::make_shared<const crypto::LockedSecret>(dek->reveal());
-  cache_.emplace(std::string(org_id), cached);
-  return cached;
+  return loadIntoCache(org_id);
 }
 
 Result<void> Keyring::createDataKey(std::string_view org_id) {
@@ -236,12 +217,19 @@ Result<void> Keyring::createDataKey(std::string_view org_id) {
   if (auto r = insert->run(); !r) {
     return r;
   }
+  if (auto r = bumpGeneration(); !r) {
+    return r;
+  }
   // Cached at once, so a rotation by another process right after this cannot leave this
   // process without it. Read back: if another process won the race, its key is the one.
-  return cacheFromRow(org_id);
+  auto cached = loadIntoCache(org_id);
+  if (!cached) {
+    return cached.takeError();
+  }
+  return {};
 }
 
-Result<void> Keyring::cacheFromRow(std::string_view org_id) {
+Result<Keyring::CachedKey> Keyring::loadIntoCache(std::string_view org_id) {
   auto statement = db_->prepare("SELECT wrapped, kek_id FROM data_keys WHERE org_id = ?");
   if (!statement) {
     return statement.takeError();
@@ -252,15 +240,34 @@ Result<void> Keyring::cacheFromRow(std::string_view org_id) {
     return found.takeError();
   }
   if (!*found) {
-    return internal("data key for organisation " + quoted(org_id) + " vanished");
+    return internal("organisation " + quoted(org_id) +
+                    " has no data key (never created, or destroyed)");
   }
   auto dek = unwrap(org_id, statement->columnBlob(0), statement->columnText(1));
   if (!dek) {
     return dek.takeError();
   }
-  cache_.insert_or_assign(std::string(org_id),
-                          std::make_shared<const crypto::LockedSecret>(dek->reveal()));
-  return {};
+  auto cached = std::make_shared<const crypto::LockedSecret>(dek->reveal());
+  cache_.insert_or_assign(std::string(org_id), cached);
+  return cached;
+}
+
+Result<void> Keyring::bumpGeneration() {
+  return db_->exec(
+      "INSERT INTO keyring_meta (name, value) VALUES ('generation', '1') "
+      "ON CONFLICT (name) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)");
+}
+
+Result<std::string> Keyring::generation() {
+  auto select = db_->prepare("SELECT value FROM keyring_meta WHERE name = 'generation'");
+  if (!select) {
+    return select.takeError();
+  }
+  auto row = select->step();
+  if (!row) {
+    return row.takeError();
+  }
+  return *row ? select->columnText(0) : std::string("0");
 }
 
 Result<bool> Keyring::destroyDataKey(std::string_view org_id) {
@@ -274,6 +281,11 @@ Result<bool> Keyring::destroyDataKey(std::string_view org_id) {
     return r.takeError();
   }
   const bool existed = db_->changes() > 0;
+  if (existed) {
+    if (auto r = bumpGeneration(); !r) {
+      return r.takeError();
+    }
+  }
   // Dropping the shared pointer frees the locked copy once no seal or open still uses it.
   if (auto it = cache_.find(org_id); it != cache_.end()) {
     cache_.erase(it);
@@ -360,6 +372,14 @@ Result<Keyring::RewrapReport> Keyring::rewrapAll(const MasterKey& target) {
     }
     ++report.rewrapped;
   }
+  if (report.rewrapped == 0 && target_id == current_.id()) {
+    // Nothing moved (start-up with no stragglers): no write, no lock held longer.
+    (void)db_->rollback();
+    return report;
+  }
+  if (auto r = bumpGeneration(); !r) {
+    return fail(r.takeError());
+  }
   // Which master key the keyring was last rotated to (a non-secret id, for operators), and
   // the hand-over: this key's KEK sealed under the target's, for data keys that servers still
   // running with this key wrap before they restart with the target.
@@ -414,6 +434,15 @@ Result<std::size_t> Keyring::verifyAll() {
 
 Result<Keyring::SyncReport> Keyring::sync() {
   std::lock_guard lock(mutex_);
+  // Every create, destroy and re-wrap moves the generation: an unchanged one means nothing
+  // to do, so the poll is one row read however many organisations there are.
+  auto current = generation();
+  if (!current) {
+    return current.takeError();
+  }
+  if (*current == seen_generation_) {
+    return SyncReport{};
+  }
   auto rows = allRows(*db_);
   if (!rows) {
     return rows.takeError();
@@ -439,6 +468,7 @@ Result<Keyring::SyncReport> Keyring::sync() {
       ++report.forgotten;
     }
   }
+  seen_generation_ = std::move(*current);
   return report;
 }
 

@@ -167,6 +167,12 @@ Error notFound(std::string what) {
   return makeError(ErrorCode::kNotFound, std::move(what));
 }
 
+// SystemRandom is stateless and thread-safe: one serves every reader.
+crypto::RandomSource& systemRandom() {
+  static crypto::SystemRandom random;
+  return random;
+}
+
 }  // namespace
 
 std::string_view roleName(Role role) {
@@ -198,6 +204,8 @@ std::string newObjectId(std::string_view prefix, crypto::RandomSource& random) {
   }
   return id;
 }
+
+TenantStore::TenantStore(store::Database& db) : db_(db), random_(systemRandom()) {}
 
 Result<void> TenantStore::bump(std::string_view counter) {
   auto update = db_.prepare("UPDATE change_counters SET value = value + 1 WHERE name = ?1");

@@ -71,7 +71,6 @@ struct AdminDependencies {
   store::Database& db;  ///< Used only under the service's mutex.
   keyring::Keyring& keyring;
   const audit::AuditLog& audit;
-  std::string_view audit_key;  ///< The chain key the log uses, for verification.
   const SecretString& pepper;
   const http::EgressGuard& egress;
   std::vector<std::string> instance_providers;  ///< Provider names from the configuration.

@@ -47,6 +47,22 @@ struct AuditEntry {
   std::string hash_hex;
 };
 
+struct VerifyReport {
+  bool ok = true;
+  std::size_t chains = 0;    ///< Chains examined (with entries, a head or a checkpoint).
+  std::size_t entries = 0;   ///< Entries checked.
+  std::string bad_chain;     ///< The chain of the first problem.
+  std::int64_t bad_seq = 0;  ///< The first bad entry's seq (0 when the problem is the head or
+                             ///< checkpoint).
+  std::int64_t bad_id = 0;   ///< Its row id (0 when it is missing).
+  std::string problem;       ///< Human-readable, e.g. "entry 7 was modified".
+};
+
+struct RetentionReport {
+  std::size_t purged = 0;  ///< Entries deleted.
+  std::size_t chains = 0;  ///< Chains that had entries deleted.
+};
+
 /// Appends entries to the per-organisation hash chains. Holds no mutable state: const methods
 /// may be called from several threads, each with its own store::Database connection.
 class AuditLog {
@@ -65,20 +81,24 @@ class AuditLog {
   /// The same in a transaction of its own.
   Result<std::int64_t> append(store::Database& db, const AuditEvent& event) const;
 
+  /// verify() under this log's key.
+  Result<VerifyReport> verify(store::Database& db) const;
+
+  /// Deletes entries older than each chain's retention (organizations.audit_retention_days for
+  /// that org; 365 days for the instance chain and for organisations that no longer exist),
+  /// after writing or advancing the chain's checkpoint under a MAC (the delete trigger only
+  /// allows deleting entries a checkpoint covers). Purges only a prefix of each chain and always
+  /// keeps its newest entry other than earlier "audit.retention" markers, so the head stays
+  /// anchored and a second run purges nothing new. Appends one "audit.retention" entry (detail
+  /// {"purged":N,"through_seq":S}) through this log to each chain it purged. One transaction per
+  /// chain. A chain that fails verification is left untouched (purging it would erase the
+  /// evidence); the other chains are still processed and the call then returns an error naming
+  /// the first such chain.
+  Result<RetentionReport> enforceRetention(store::Database& db, std::int64_t now_ms) const;
+
  private:
   SecretString chain_key_;
   const Clock& clock_;
-};
-
-struct VerifyReport {
-  bool ok = true;
-  std::size_t chains = 0;    ///< Chains examined (with entries, a head or a checkpoint).
-  std::size_t entries = 0;   ///< Entries checked.
-  std::string bad_chain;     ///< The chain of the first problem.
-  std::int64_t bad_seq = 0;  ///< The first bad entry's seq (0 when the problem is the head or
-                             ///< checkpoint).
-  std::int64_t bad_id = 0;   ///< Its row id (0 when it is missing).
-  std::string problem;       ///< Human-readable, e.g. "entry 7 was modified".
 };
 
 /// Walks every chain (in chain order) from its checkpoint, or from genesis, and checks seq
@@ -89,24 +109,6 @@ struct VerifyReport {
 /// so call it outside a transaction (as enforceRetention, which opens its own).
 /// Errors are database failures; a broken chain is an ok Result with report.ok false.
 Result<VerifyReport> verify(store::Database& db, std::string_view chain_key);
-
-struct RetentionReport {
-  std::size_t purged = 0;  ///< Entries deleted.
-  std::size_t chains = 0;  ///< Chains that had entries deleted.
-};
-
-/// Deletes entries older than each chain's retention (organizations.audit_retention_days for
-/// that org; 365 days for the instance chain and for organisations that no longer exist),
-/// after writing or advancing the chain's checkpoint under a MAC (the delete trigger only
-/// allows deleting entries a checkpoint covers). Purges only a prefix of each chain and always
-/// keeps its newest entry other than earlier "audit.retention" markers, so the head stays
-/// anchored and a second run purges nothing new. Appends one "audit.retention" entry (detail
-/// {"purged":N,"through_seq":S}) through `log` to each chain it purged. One transaction per
-/// chain. A chain that fails verification is left untouched (purging it would erase the
-/// evidence); the other chains are still processed and the call then returns an error naming
-/// the first such chain.
-Result<RetentionReport> enforceRetention(store::Database& db, std::string_view chain_key,
-                                         std::int64_t now_ms, const AuditLog& log);
 
 enum class ExportFormat { kCsv, kJsonLines };
 

@@ -39,12 +39,16 @@ class OrgRoutes {
             const http::EgressGuard& egress, std::chrono::milliseconds recheck_interval);
   ~OrgRoutes();
 
-  /// The organisation's own router, or null when it has none. Lock-free; the pointer keeps
-  /// the router alive for as long as the request holds it.
-  std::shared_ptr<const Router> forOrg(std::string_view org_id) const;
-  /// Whether the organisation opted in to content history (read with the routes, so a
-  /// settings change applies within one refresh).
-  bool contentHistory(std::string_view org_id) const;
+  /// What a request of one organisation needs to know, read from one snapshot.
+  struct OrgView {
+    /// The organisation's own router, or null when it has none; holding it keeps the router
+    /// alive for the request.
+    std::shared_ptr<const Router> router;
+    /// Whether the organisation opted in to content history.
+    bool content_history = false;
+  };
+  /// Lock-free; a settings or route change applies within one refresh.
+  OrgView forOrg(std::string_view org_id) const;
 
   /// Rebuilds when the tenancy counter moved or the interval passed. Called from one thread.
   /// A provider that fails the egress check is left out (its models' deployments with it)

@@ -82,8 +82,9 @@ class TenantProviderKeys final : public ProviderKeyStore {
     std::string project_id;  ///< Empty: the whole organisation.
     std::string ciphertext;
   };
-  /// "<org>\n<provider>" -> its sealed keys.
-  using Index = std::map<std::string, std::vector<Sealed>, std::less<>>;
+  /// Organisation -> provider -> its sealed keys.
+  using Index = std::map<std::string, std::map<std::string, std::vector<Sealed>, std::less<>>,
+                         std::less<>>;
 
   std::unique_ptr<store::Database> db_;
   keyring::Keyring& keyring_;

@@ -182,11 +182,15 @@ class Keyring {
   /// The KEK with this id among those held, if any.
   std::optional<std::string_view> heldKek(std::string_view kek_id) const;
   void loadHandover();
-  Result<void> cacheFromRow(std::string_view org_id);  // Caller holds mutex_.
+  // The rest: the caller holds mutex_.
+  Result<CachedKey> loadIntoCache(std::string_view org_id);
+  Result<void> bumpGeneration();
+  Result<std::string> generation();
 
   std::mutex mutex_;
   std::unique_ptr<store::Database> db_;                  // GUARDED_BY mutex_
   std::map<std::string, CachedKey, std::less<>> cache_;  // GUARDED_BY mutex_
+  std::string seen_generation_;                          // GUARDED_BY mutex_: as of sync()
   const MasterKey current_;
   const std::optional<MasterKey> previous_;
   /// The KEK a rotation to current_ handed over (the one it replaced), for data keys wrapped

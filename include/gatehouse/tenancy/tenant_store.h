@@ -166,6 +166,9 @@ std::string newObjectId(std::string_view prefix, crypto::RandomSource& random);
 class TenantStore {
  public:
   TenantStore(store::Database& db, crypto::RandomSource& random) : db_(db), random_(random) {}
+  /// With the operating system's CSPRNG for new ids: for readers such as the data plane's
+  /// caches, which have no random source of their own to inject.
+  explicit TenantStore(store::Database& db);
 
   store::Database& database() { return db_; }
 

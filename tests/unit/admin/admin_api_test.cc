@@ -88,7 +88,7 @@ class AdminApiTest : public ::testing::Test {
         pepper_(std::string(32, 'p')),
         egress_(http::EgressPolicy{}),
         api_(AdminDependencies{
-            *db_, keyring_, audit_, kAuditKey, pepper_, egress_, {"oa"}, clock_, random_}) {}
+            *db_, keyring_, audit_, pepper_, egress_, {"oa"}, clock_, random_}) {}
 
   void SetUp() override {
     auto bootstrapped = api_.bootstrap();

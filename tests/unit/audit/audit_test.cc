@@ -496,7 +496,7 @@ TEST_F(AuditTest, RetentionPurgesOldEntriesAndTheChainStillVerifies) {
   at(1, event("", "recent"));
   clock_.set(now);
 
-  auto report = enforceRetention(*db_, kKey, now, log_);
+  auto report = log_.enforceRetention(*db_, now);
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_EQ(report->purged, 5u + 2u + 2u);
   EXPECT_EQ(report->chains, 3u);
@@ -526,7 +526,7 @@ TEST_F(AuditTest, RetentionPurgesOldEntriesAndTheChainStillVerifies) {
   EXPECT_EQ(checkpoint->columnInt(1), now);
 
   // A second run purges nothing new, and appends no further markers.
-  auto again = enforceRetention(*db_, kKey, now, log_);
+  auto again = log_.enforceRetention(*db_, now);
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_EQ(again->purged, 0u);
   EXPECT_EQ(again->chains, 0u);
@@ -538,7 +538,7 @@ TEST_F(AuditTest, RetentionPurgesOldEntriesAndTheChainStillVerifies) {
   // Later, with more history, the checkpoint advances and the chain still verifies.
   clock_.set(now + 40 * kDay);
   ASSERT_TRUE(log_.append(*db_, event("org_a", "later")).ok());
-  auto later = enforceRetention(*db_, kKey, now + 40 * kDay, log_);
+  auto later = log_.enforceRetention(*db_, now + 40 * kDay);
   ASSERT_TRUE(later.ok()) << later.error().message;
   EXPECT_EQ(later->purged, 4u);  // org_a's 3 once-recent entries and its marker.
   EXPECT_EQ(later->chains, 1u);
@@ -552,7 +552,7 @@ TEST_F(AuditTest, ATamperedCheckpointIsReported) {
   }
   clock_.set(now);
   append(event("org_a", "recent"));
-  ASSERT_TRUE(enforceRetention(*db_, kKey, now, log_).ok());
+  ASSERT_TRUE(log_.enforceRetention(*db_, now).ok());
   ASSERT_TRUE(verifyWith(kKey).ok);
   exec("UPDATE audit_checkpoints SET through_seq = through_seq - 1 WHERE chain = 'org_a'");
   VerifyReport report = verifyWith(kKey);
@@ -571,7 +571,7 @@ TEST_F(AuditTest, RetentionLeavesABrokenChainAloneAndSaysSo) {
   exec("UPDATE audit_log SET actor = 'cli' WHERE chain = 'org_a' AND seq = 2");
   const std::int64_t now = kStart + 400 * kDay;
   clock_.set(now);
-  auto report = enforceRetention(*db_, kKey, now, log_);
+  auto report = log_.enforceRetention(*db_, now);
   ASSERT_FALSE(report.ok());
   EXPECT_NE(report.error().message.find("org_a"), std::string::npos);
   // org_b was still purged; org_a kept its evidence.
