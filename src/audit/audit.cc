@@ -161,37 +161,23 @@ struct Checkpoint {
 
 Result<std::optional<Head>> readHead(store::Database& db, std::string_view chain) {
   auto select = db.prepare("SELECT seq, hash, mac FROM audit_heads WHERE chain = ?1");
-  if (!select) {
-    return select.takeError();
+  if (select) {
+    select->bind(1, chain);
   }
-  select->bind(1, chain);
-  auto row = select->step();
-  if (!row) {
-    return row.takeError();
-  }
-  if (!*row) {
-    return std::optional<Head>();
-  }
-  return std::optional<Head>(
-      Head{select->columnInt(0), select->columnBlob(1), select->columnBlob(2)});
+  return store::firstRow<Head>(select, [](const store::Statement& row) {
+    return Head{row.columnInt(0), row.columnBlob(1), row.columnBlob(2)};
+  });
 }
 
 Result<std::optional<Checkpoint>> readCheckpoint(store::Database& db, std::string_view chain) {
   auto select = db.prepare(
       "SELECT through_seq, through_hash, created_at, mac FROM audit_checkpoints WHERE chain = ?1");
-  if (!select) {
-    return select.takeError();
+  if (select) {
+    select->bind(1, chain);
   }
-  select->bind(1, chain);
-  auto row = select->step();
-  if (!row) {
-    return row.takeError();
-  }
-  if (!*row) {
-    return std::optional<Checkpoint>();
-  }
-  return std::optional<Checkpoint>(Checkpoint{select->columnInt(0), select->columnBlob(1),
-                                              select->columnInt(2), select->columnBlob(3)});
+  return store::firstRow<Checkpoint>(select, [](const store::Statement& row) {
+    return Checkpoint{row.columnInt(0), row.columnBlob(1), row.columnInt(2), row.columnBlob(3)};
+  });
 }
 
 // Every chain that has entries, a head or a checkpoint, in a fixed (binary) order.

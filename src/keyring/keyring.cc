@@ -62,20 +62,9 @@ struct WrappedRow {
 
 Result<std::vector<WrappedRow>> allRows(store::Database& db) {
   auto statement = db.prepare("SELECT org_id, wrapped, kek_id FROM data_keys ORDER BY org_id");
-  if (!statement) {
-    return statement.takeError();
-  }
-  std::vector<WrappedRow> rows;
-  for (;;) {
-    auto more = statement->step();
-    if (!more) {
-      return more.takeError();
-    }
-    if (!*more) {
-      return rows;
-    }
-    rows.push_back({statement->columnText(0), statement->columnBlob(1), statement->columnText(2)});
-  }
+  return store::collectRows<WrappedRow>(statement, [](const store::Statement& row) {
+    return WrappedRow{row.columnText(0), row.columnBlob(1), row.columnText(2)};
+  });
 }
 
 void enableSecureDelete(store::Database& db) {

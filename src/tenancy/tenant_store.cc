@@ -46,37 +46,6 @@ std::optional<std::int64_t> optionalInt(const store::Statement& row, int column)
   return row.columnInt(column);
 }
 
-// Runs a query and turns each row into a T.
-template <class T, class Read>
-Result<std::vector<T>> collect(Result<store::Statement>& statement, Read read) {
-  if (!statement) {
-    return statement.takeError();
-  }
-  std::vector<T> rows;
-  for (;;) {
-    auto row = statement->step();
-    if (!row) {
-      return row.takeError();
-    }
-    if (!*row) {
-      return rows;
-    }
-    rows.push_back(read(*statement));
-  }
-}
-
-template <class T, class Read>
-Result<std::optional<T>> first(Result<store::Statement>& statement, Read read) {
-  auto rows = collect<T>(statement, read);
-  if (!rows) {
-    return rows.takeError();
-  }
-  if (rows->empty()) {
-    return std::optional<T>();
-  }
-  return std::optional<T>(std::move(rows->front()));
-}
-
 Result<bool> runChanging(store::Database& db, Result<store::Statement>& statement) {
   if (!statement) {
     return statement.takeError();
@@ -269,7 +238,7 @@ Result<Organization> TenantStore::createOrganization(const InstanceScope&, std::
 Result<std::vector<Organization>> TenantStore::listOrganizations(const InstanceScope&) {
   auto select = db_.prepare("SELECT " + std::string(kOrganizationColumns) +
                             " FROM organizations ORDER BY created_at, id");
-  return collect<Organization>(select, readOrganization);
+  return store::collectRows<Organization>(select, readOrganization);
 }
 
 Result<std::optional<OrgScope>> TenantStore::enter(const InstanceScope&, std::string_view org_id) {
@@ -321,7 +290,7 @@ Result<Organization> TenantStore::organization(const OrgScope& scope) {
   if (select) {
     select->bind(1, scope.orgId());
   }
-  auto org = first<Organization>(select, readOrganization);
+  auto org = store::firstRow<Organization>(select, readOrganization);
   if (!org) {
     return org.takeError();
   }
@@ -383,7 +352,7 @@ Result<std::vector<Project>> TenantStore::listProjects(const OrgScope& scope) {
   if (select) {
     select->bind(1, scope.orgId());
   }
-  return collect<Project>(select, readProject);
+  return store::collectRows<Project>(select, readProject);
 }
 
 Result<std::optional<Project>> TenantStore::project(const OrgScope& scope,
@@ -393,7 +362,7 @@ Result<std::optional<Project>> TenantStore::project(const OrgScope& scope,
   if (select) {
     select->bind(1, scope.orgId()).bind(2, project_id);
   }
-  return first<Project>(select, readProject);
+  return store::firstRow<Project>(select, readProject);
 }
 
 Result<bool> TenantStore::deleteProject(const OrgScope& scope, std::string_view project_id) {
@@ -433,7 +402,7 @@ Result<Member> TenantStore::addMember(const OrgScope& scope, std::string_view em
   if (select) {
     select->bind(1, scope.orgId()).bind(2, email);
   }
-  auto added = first<Member>(select, readMember);
+  auto added = store::firstRow<Member>(select, readMember);
   if (!added) {
     return added.takeError();
   }
@@ -448,7 +417,7 @@ Result<std::vector<Member>> TenantStore::listMembers(const OrgScope& scope) {
   if (select) {
     select->bind(1, scope.orgId());
   }
-  return collect<Member>(select, readMember);
+  return store::collectRows<Member>(select, readMember);
 }
 
 Result<std::optional<Member>> TenantStore::member(const OrgScope& scope, std::string_view user_id) {
@@ -456,7 +425,7 @@ Result<std::optional<Member>> TenantStore::member(const OrgScope& scope, std::st
   if (select) {
     select->bind(1, scope.orgId()).bind(2, user_id);
   }
-  return first<Member>(select, readMember);
+  return store::firstRow<Member>(select, readMember);
 }
 
 Result<bool> TenantStore::setMemberRole(const OrgScope& scope, std::string_view user_id,
@@ -515,7 +484,7 @@ Result<std::vector<CallerKey>> TenantStore::listCallerKeys(const OrgScope& scope
   if (select) {
     select->bind(1, scope.orgId());
   }
-  return collect<CallerKey>(select, readCallerKey);
+  return store::collectRows<CallerKey>(select, readCallerKey);
 }
 
 Result<std::optional<CallerKey>> TenantStore::callerKey(const OrgScope& scope,
@@ -525,7 +494,7 @@ Result<std::optional<CallerKey>> TenantStore::callerKey(const OrgScope& scope,
   if (select) {
     select->bind(1, scope.orgId()).bind(2, key_id);
   }
-  return first<CallerKey>(select, readCallerKey);
+  return store::firstRow<CallerKey>(select, readCallerKey);
 }
 
 Result<bool> TenantStore::revokeCallerKey(const OrgScope& scope, std::string_view key_id,
@@ -566,7 +535,7 @@ Result<std::vector<CallerKeyIdentity>> TenantStore::activeCallerKeys(const Insta
   auto select = db_.prepare(
       "SELECT id, org_id, project_id, key_hash, scopes, expires_at FROM caller_keys "
       "WHERE revoked_at IS NULL");
-  return collect<CallerKeyIdentity>(select, [](const store::Statement& row) {
+  return store::collectRows<CallerKeyIdentity>(select, [](const store::Statement& row) {
     return CallerKeyIdentity{row.columnText(0),
                              row.columnText(1),
                              row.columnText(2),
@@ -623,7 +592,7 @@ Result<std::vector<AdminKey>> TenantStore::listAdminKeys(const OrgScope& scope) 
   if (select) {
     select->bind(1, scope.orgId());
   }
-  return collect<AdminKey>(select, readAdminKey);
+  return store::collectRows<AdminKey>(select, readAdminKey);
 }
 
 Result<bool> TenantStore::revokeAdminKey(const OrgScope& scope, std::string_view key_id,
@@ -657,7 +626,7 @@ Result<std::optional<AdminKeyIdentity>> TenantStore::adminKeyForAuthentication(
   if (select) {
     select->bind(1, key_id);
   }
-  return first<AdminKeyIdentity>(select, [](const store::Statement& row) {
+  return store::firstRow<AdminKeyIdentity>(select, [](const store::Statement& row) {
     return AdminKeyIdentity{row.columnText(0), row.columnText(1), row.columnText(2),
                             row.columnBlob(3)};
   });
@@ -708,7 +677,7 @@ Result<std::vector<ProviderKey>> TenantStore::listProviderKeys(const OrgScope& s
   if (select) {
     select->bind(1, scope.orgId());
   }
-  return collect<ProviderKey>(select, readProviderKey);
+  return store::collectRows<ProviderKey>(select, readProviderKey);
 }
 
 Result<std::optional<ProviderKey>> TenantStore::providerKey(const OrgScope& scope,
@@ -718,7 +687,7 @@ Result<std::optional<ProviderKey>> TenantStore::providerKey(const OrgScope& scop
   if (select) {
     select->bind(1, scope.orgId()).bind(2, id);
   }
-  return first<ProviderKey>(select, readProviderKey);
+  return store::firstRow<ProviderKey>(select, readProviderKey);
 }
 
 Result<bool> TenantStore::deleteProviderKey(const OrgScope& scope, std::string_view id) {
@@ -733,13 +702,13 @@ Result<std::vector<SealedProviderKey>> TenantStore::sealedProviderKeys(const Org
   if (select) {
     select->bind(1, scope.orgId());
   }
-  return collect<SealedProviderKey>(select, readSealed);
+  return store::collectRows<SealedProviderKey>(select, readSealed);
 }
 
 Result<std::vector<SealedProviderKey>> TenantStore::allSealedProviderKeys(const InstanceScope&) {
   auto select = db_.prepare(
       "SELECT id, org_id, COALESCE(project_id, ''), provider, ciphertext FROM provider_keys");
-  return collect<SealedProviderKey>(select, readSealed);
+  return store::collectRows<SealedProviderKey>(select, readSealed);
 }
 
 // --- Providers and models ------------------------------------------------------------------
@@ -778,7 +747,7 @@ Result<std::vector<OrgProvider>> TenantStore::listProviders(const OrgScope& scop
   if (select) {
     select->bind(1, scope.orgId());
   }
-  return collect<OrgProvider>(select, readProvider);
+  return store::collectRows<OrgProvider>(select, readProvider);
 }
 
 Result<bool> TenantStore::deleteProvider(const OrgScope& scope, std::string_view id) {
@@ -812,7 +781,7 @@ Result<OrgModel> TenantStore::putModel(const OrgScope& scope, std::string_view n
   if (select) {
     select->bind(1, scope.orgId()).bind(2, name);
   }
-  auto model = first<OrgModel>(select, readModel);
+  auto model = store::firstRow<OrgModel>(select, readModel);
   if (!model) {
     return model.takeError();
   }
@@ -829,7 +798,7 @@ Result<std::vector<OrgModel>> TenantStore::listModels(const OrgScope& scope) {
   if (select) {
     select->bind(1, scope.orgId());
   }
-  return collect<OrgModel>(select, readModel);
+  return store::collectRows<OrgModel>(select, readModel);
 }
 
 Result<bool> TenantStore::deleteModel(const OrgScope& scope, std::string_view id) {
@@ -846,7 +815,7 @@ Result<std::vector<SealedHistoryEntry>> TenantStore::contentHistory(const OrgSco
   if (select) {
     select->bind(1, scope.orgId()).bind(2, static_cast<std::int64_t>(limit));
   }
-  return collect<SealedHistoryEntry>(select, [](const store::Statement& row) {
+  return store::collectRows<SealedHistoryEntry>(select, [](const store::Statement& row) {
     return SealedHistoryEntry{row.columnText(0), row.columnText(1), row.columnInt(2),
                               row.columnBlob(3)};
   });

@@ -86,6 +86,42 @@ class Database {
   sqlite3* db_;
 };
 
+/// Steps a prepared statement (or passes on its preparation error) to the end, turning each
+/// row into a T with `read(const Statement&)`.
+template <class T, class Read>
+Result<std::vector<T>> collectRows(Result<Statement>& statement, Read read) {
+  if (!statement) {
+    return statement.takeError();
+  }
+  std::vector<T> rows;
+  for (;;) {
+    auto row = statement->step();
+    if (!row) {
+      return row.takeError();
+    }
+    if (!*row) {
+      return rows;
+    }
+    rows.push_back(read(*statement));
+  }
+}
+
+/// The first row as a T, or nullopt when there is none.
+template <class T, class Read>
+Result<std::optional<T>> firstRow(Result<Statement>& statement, Read read) {
+  if (!statement) {
+    return statement.takeError();
+  }
+  auto row = statement->step();
+  if (!row) {
+    return row.takeError();
+  }
+  if (!*row) {
+    return std::optional<T>();
+  }
+  return std::optional<T>(read(*statement));
+}
+
 /// A transaction that rolls back unless committed, so every early return inside one undoes
 /// it. Not thread-safe, like the connection.
 class Transaction {
