@@ -69,8 +69,7 @@ Runtime::Runtime(const config::Config& configuration, const Clock& clock,
     providers.push_back(provider.name);
   }
   admin = std::make_unique<admin::AdminApi>(admin::AdminDependencies{
-      *db, *keyring, *audit_log, pepper, *egress, std::move(providers), clock,
-      random,
+      *db, *keyring, *audit_log, pepper, *egress, std::move(providers), clock, random,
       std::chrono::duration_cast<std::chrono::milliseconds>(config.rotation_overlap).count()});
 }
 
@@ -236,8 +235,7 @@ int runRetention(const CommonOptions& options) {
   crypto::SystemRandom random;
   Runtime runtime(config, clock, random);
   const std::int64_t now = clock.nowMillis();
-  auto audit_purged =
-      runtime.audit_log->enforceRetention(*runtime.db, now);
+  auto audit_purged = runtime.audit_log->enforceRetention(*runtime.db, now);
   if (!audit_purged) {
     std::cerr << "gatehouse: " << audit_purged.error().message << "\n";
     return 1;

@@ -67,8 +67,7 @@ sigset_t blockShutdownSignals() {
 // Retention for audit entries, usage records and content history, per organisation.
 void enforceRetentionOnce(store::Database& db, const Runtime& runtime, const Clock& clock) {
   const std::int64_t now = clock.nowMillis();
-  auto audit_purged =
-      runtime.audit_log->enforceRetention(db, now);
+  auto audit_purged = runtime.audit_log->enforceRetention(db, now);
   if (!audit_purged) {
     log::error("audit_retention_failed", {{"error", audit_purged.error().message}});
   } else if (audit_purged->purged > 0) {

@@ -83,8 +83,8 @@ class TenantProviderKeys final : public ProviderKeyStore {
     std::string ciphertext;
   };
   /// Organisation -> provider -> its sealed keys.
-  using Index = std::map<std::string, std::map<std::string, std::vector<Sealed>, std::less<>>,
-                         std::less<>>;
+  using Index =
+      std::map<std::string, std::map<std::string, std::vector<Sealed>, std::less<>>, std::less<>>;
 
   std::unique_ptr<store::Database> db_;
   keyring::Keyring& keyring_;

@@ -87,8 +87,8 @@ class AdminApiTest : public ::testing::Test {
         audit_(kAuditKey, clock_),
         pepper_(std::string(32, 'p')),
         egress_(http::EgressPolicy{}),
-        api_(AdminDependencies{
-            *db_, keyring_, audit_, pepper_, egress_, {"oa"}, clock_, random_}) {}
+        api_(AdminDependencies{*db_, keyring_, audit_, pepper_, egress_, {"oa"}, clock_, random_}) {
+  }
 
   void SetUp() override {
     auto bootstrapped = api_.bootstrap();
