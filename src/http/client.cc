@@ -6,6 +6,8 @@
 #include <gatehouse/common/secret.h>
 #include <gatehouse/http/client.h>
 
+#include "wire.h"
+
 #include <openssl/x509v3.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -32,7 +34,7 @@ namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using SteadyClock = std::chrono::steady_clock;
-constexpr auto kAsTuple = net::as_tuple(net::use_awaitable);
+using wire::kAsTuple;
 constexpr std::size_t kReadChunk = 16 * 1024;
 
 // The pins are part of the key: a connection made to one set of checked addresses must never
@@ -112,6 +114,7 @@ class Connection {
   TlsStream* tls() { return tls_ ? &*tls_ : nullptr; }
 
   beast::flat_buffer buffer;
+  char body_chunk[kReadChunk];  ///< Where the parser puts body bytes; reused by each response.
   SteadyClock::time_point idle_since;
   std::string key;
 
@@ -218,15 +221,17 @@ class ClientResponseImpl {
     if (parser_->is_done()) {
       co_return std::string_view();
     }
+    char* const chunk = connection_->body_chunk;
     for (;;) {
       auto& body = parser_->get().body();
-      body.data = chunk_;
-      body.size = sizeof chunk_;
+      body.data = chunk;
+      body.size = kReadChunk;
       connection_->transport().expires_after(idle_timeout);
-      // read_some, not read: read() would wait for the buffer to fill or the message to end,
-      // which holds streamed chunks back.
-      auto [ec, n] = co_await connection_->withStream([&](auto& stream) {
-        return bhttp::async_read_some(stream, connection_->buffer, *parser_, kAsTuple);
+      // Up to the first body bytes, not the whole message: waiting for more would hold
+      // streamed chunks back.
+      const auto ec = co_await connection_->withStream([&](auto& stream) {
+        return wire::read(stream, connection_->buffer, *parser_, wire::Until::kBodyProgress,
+                          kReadChunk);
       });
       if (ec && ec != bhttp::error::need_buffer) {
         parser_->get().body().data = nullptr;
@@ -235,9 +240,9 @@ class ClientResponseImpl {
         }
         co_return makeError(ErrorCode::kUpstreamError, "upstream read failed: " + ec.message());
       }
-      const std::size_t got = sizeof chunk_ - parser_->get().body().size;
+      const std::size_t got = kReadChunk - parser_->get().body().size;
       if (got > 0 || parser_->is_done()) {
-        co_return std::string_view(chunk_, got);
+        co_return std::string_view(chunk, got);
       }
     }
   }
@@ -249,7 +254,6 @@ class ClientResponseImpl {
   ClientImpl& client_;
   std::unique_ptr<Connection> connection_;
   std::unique_ptr<bhttp::response_parser<bhttp::buffer_body>> parser_;
-  char chunk_[kReadChunk];
 };
 
 Task<Result<std::unique_ptr<Connection>>> ClientImpl::connect(const Endpoint& endpoint,
@@ -304,24 +308,29 @@ Task<Result<std::unique_ptr<Connection>>> ClientImpl::connect(const Endpoint& en
 Task<Result<ClientResponse>> ClientImpl::attempt(std::unique_ptr<Connection> connection,
                                                  const ClientRequest& request,
                                                  SteadyClock::time_point deadline) {
-  bhttp::request<bhttp::string_body> message{bhttp::string_to_verb(request.method), request.target,
-                                             11};
+  bhttp::request<bhttp::empty_body> message{bhttp::string_to_verb(request.method), request.target,
+                                            11};
   for (const auto& header : request.headers) {
     message.set(header.name, header.value);
   }
-  message.body() = request.body;
   message.keep_alive(true);
-  message.prepare_payload();
-
-  connection->transport().expires_at(deadline);
-  auto [write_ec, written] = co_await connection->withStream(
-      [&](auto& stream) { return bhttp::async_write(stream, message, kAsTuple); });
+  const auto verb = message.method();
+  if (!request.body.empty() || verb == bhttp::verb::post || verb == bhttp::verb::put ||
+      verb == bhttp::verb::options) {
+    message.content_length(request.body.size());  // As Beast's prepare_payload() decides.
+  }
+  std::string head = wire::serializeHeader(message);
   // The message's fields hold a copy of the provider key header: wipe it now. The storage is
   // the message's own heap buffer (not const), so writing through the view is well defined.
   for (const auto& field : message) {
     const std::string_view value = field.value();
     secureWipe(const_cast<char*>(value.data()), value.size());
   }
+
+  connection->transport().expires_at(deadline);
+  const auto write_ec = co_await connection->withStream(
+      [&](auto& stream) { return wire::write(stream, head, request.body); });
+  secureWipe(head.data(), head.size());  // The serialized header holds the key too.
   if (write_ec) {
     if (write_ec == beast::error::timeout) {
       co_return makeError(ErrorCode::kUpstreamTimeout, "upstream write timed out");
@@ -331,8 +340,8 @@ Task<Result<ClientResponse>> ClientImpl::attempt(std::unique_ptr<Connection> con
   auto parser = std::make_unique<bhttp::response_parser<bhttp::buffer_body>>();
   parser->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
   parser->body_limit(boost::none);  // Streams are unbounded; readAll() enforces its own limit.
-  auto [read_ec, read] = co_await connection->withStream([&](auto& stream) {
-    return bhttp::async_read_header(stream, connection->buffer, *parser, kAsTuple);
+  const auto read_ec = co_await connection->withStream([&](auto& stream) {
+    return wire::read(stream, connection->buffer, *parser, wire::Until::kHeader, kReadChunk);
   });
   if (read_ec) {
     if (read_ec == beast::error::timeout) {

@@ -8,6 +8,7 @@
 #include <gatehouse/http/server.h>
 
 #include "request_impl.h"
+#include "wire.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -39,7 +40,7 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-constexpr auto kAsTuple = net::as_tuple(net::use_awaitable);
+using wire::kAsTuple;
 constexpr std::size_t kReadBufferBytes = 16 * 1024;
 
 beast::tcp_stream& lowest(beast::tcp_stream& stream) {
@@ -292,8 +293,8 @@ Task<bool> Session<Stream>::serveOne() {
   parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
   parser.body_limit(options_.max_body_bytes);
   tcp_stream.expires_after(options_.header_timeout);
-  auto [header_ec, header_bytes] =
-      co_await bhttp::async_read_header(stream_, buffer_, parser, kAsTuple);
+  const auto header_ec =
+      co_await wire::read(stream_, buffer_, parser, wire::Until::kHeader, kReadBufferBytes);
   const std::string target(parser.get().target());
   if (header_ec == bhttp::error::header_limit) {
     co_return co_await reject(target, 431, "Request headers are too large.");
@@ -308,7 +309,7 @@ Task<bool> Session<Stream>::serveOne() {
     co_return false;
   }
   if (header_ec) {
-    if (header_ec != bhttp::error::end_of_stream && header_bytes > 0) {
+    if (header_ec != bhttp::error::end_of_stream && parser.got_some()) {
       co_return co_await reject(target, 400, "Malformed HTTP request.");
     }
     co_return false;
@@ -320,14 +321,14 @@ Task<bool> Session<Stream>::serveOne() {
   if (bhttp::token_list(head[bhttp::field::expect]).exists("100-continue")) {
     bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, head.version()};
     tcp_stream.expires_after(options_.write_timeout);
-    auto [ec, n] = co_await bhttp::async_write(stream_, cont, kAsTuple);
-    if (ec) {
+    if (co_await wire::write(stream_, wire::serializeHeader(cont), {})) {
       co_return false;
     }
   }
 
   tcp_stream.expires_after(options_.body_timeout);
-  auto [body_ec, body_bytes] = co_await bhttp::async_read(stream_, buffer_, parser, kAsTuple);
+  const auto body_ec =
+      co_await wire::read(stream_, buffer_, parser, wire::Until::kMessage, kReadBufferBytes);
   if (body_ec == bhttp::error::body_limit) {
     co_return co_await reject(target, 413, "Request body is larger than the configured limit.");
   }
@@ -400,16 +401,18 @@ template <class Stream>
 Task<bool> Session<Stream>::send(Response response) {
   started_ = true;
   status_ = response.status;
-  bhttp::response<bhttp::string_body> message{static_cast<bhttp::status>(response.status), 11};
+  bhttp::response<bhttp::empty_body> message{static_cast<bhttp::status>(response.status), 11};
   message.set(bhttp::field::content_type, response.content_type);
   for (auto& header : response.headers) {
     message.set(header.name, header.value);
   }
   decorate(message);
-  message.body() = std::move(response.body);
-  message.prepare_payload();
+  if (response.status / 100 != 1 && response.status != 204 && response.status != 304) {
+    message.content_length(response.body.size());  // Those three statuses have no body.
+  }
+  const std::string head = wire::serializeHeader(message);
   lowest(stream_).expires_after(options_.write_timeout);
-  auto [ec, n] = co_await bhttp::async_write(stream_, message, kAsTuple);
+  const auto ec = co_await wire::write(stream_, head, response.body);
   lowest(stream_).expires_never();
   accessLog(status_);
   stream_ok_ = !ec;
@@ -428,9 +431,9 @@ Task<bool> Session<Stream>::beginStream(int status, std::vector<Header> headers)
   }
   decorate(message);
   message.chunked(true);
-  bhttp::response_serializer<bhttp::empty_body> serializer{message};
+  const std::string head = wire::serializeHeader(message);
   lowest(stream_).expires_after(options_.write_timeout);
-  auto [ec, n] = co_await bhttp::async_write_header(stream_, serializer, kAsTuple);
+  const auto ec = co_await wire::write(stream_, head, {});
   lowest(stream_).expires_never();
   stream_ok_ = !ec;
   co_return !ec;
@@ -445,8 +448,7 @@ Task<bool> Session<Stream>::writeChunk(std::string_view bytes) {
     co_return true;  // An empty chunk would end the chunked body.
   }
   lowest(stream_).expires_after(options_.write_timeout);
-  auto [ec, n] = co_await net::async_write(
-      stream_, bhttp::make_chunk(net::const_buffer(bytes.data(), bytes.size())), kAsTuple);
+  const auto ec = co_await wire::writeChunk(stream_, bytes);
   lowest(stream_).expires_never();
   stream_ok_ = !ec;
   co_return !ec;
@@ -456,7 +458,7 @@ template <class Stream>
 Task<bool> Session<Stream>::endStream() {
   if (stream_ok_) {
     lowest(stream_).expires_after(options_.write_timeout);
-    auto [ec, n] = co_await net::async_write(stream_, bhttp::make_chunk_last(), kAsTuple);
+    const auto ec = co_await wire::writeLastChunk(stream_);
     lowest(stream_).expires_never();
     stream_ok_ = !ec;
   }

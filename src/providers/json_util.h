@@ -6,12 +6,14 @@
 #include <gatehouse/providers/dialect.h>
 
 #include <boost/json/array.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -106,15 +108,30 @@ inline Error upstreamError(std::string message) {
   return makeError(ErrorCode::kUpstreamError, std::move(message));
 }
 
-/// Parses `text` as a JSON object without throwing.
-inline std::optional<json::object> parseObject(std::string_view text) {
+/// Parses `text` as a JSON object without throwing. The object's memory comes from
+/// `storage`; a caller that passes an arena must not let the object (or a copy of one of its
+/// values, which shares the arena) outlive it.
+inline std::optional<json::object> parseObject(std::string_view text,
+                                               json::storage_ptr storage = {}) {
   boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
+  json::value v = json::parse(text, ec, std::move(storage));
   if (ec || !v.is_object()) {
     return std::nullopt;
   }
   return std::move(v.as_object());
 }
+
+/// Scratch memory for parsing one streamed event that is only inspected, never kept: most
+/// chunks fit in the inline buffer, so parsing allocates nothing and freeing is a no-op.
+class EventArena {
+ public:
+  EventArena() : resource_(buffer_, sizeof buffer_) {}
+  json::storage_ptr storage() { return json::storage_ptr(&resource_); }
+
+ private:
+  alignas(std::max_align_t) unsigned char buffer_[4096];
+  json::monotonic_resource resource_;
+};
 
 inline std::string_view stripPrefix(std::string_view s, std::string_view prefix) {
   if (s.substr(0, prefix.size()) == prefix) {

@@ -1,5 +1,6 @@
 #include <gatehouse/providers/sse.h>
 
+#include <cstring>
 #include <utility>
 
 namespace gatehouse::providers {
@@ -7,15 +8,21 @@ namespace {
 
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
-// The first CR or LF at or after `from`. A plain loop: std::string_view::find_first_of calls
-// memchr over the two-character set once per input byte, which dominated stream relaying.
+// The first CR or LF at or after `from`: memchr for the LF, then memchr for a CR before it.
+// Both are vectorised; a byte loop (or find_first_of, which calls memchr over the two-character
+// set once per input byte) cost several instructions per streamed byte.
 std::size_t findLineEnd(std::string_view text, std::size_t from) {
-  for (std::size_t i = from; i < text.size(); ++i) {
-    if (text[i] == '\n' || text[i] == '\r') {
-      return i;
-    }
+  if (from >= text.size()) {
+    return std::string_view::npos;
   }
-  return std::string_view::npos;
+  const char* const begin = text.data() + from;
+  const std::size_t size = text.size() - from;
+  const auto* lf = static_cast<const char*>(std::memchr(begin, '\n', size));
+  const std::size_t before_lf = lf == nullptr ? size : static_cast<std::size_t>(lf - begin);
+  if (const auto* cr = static_cast<const char*>(std::memchr(begin, '\r', before_lf))) {
+    return from + static_cast<std::size_t>(cr - begin);
+  }
+  return lf == nullptr ? std::string_view::npos : from + before_lf;
 }
 
 }  // namespace

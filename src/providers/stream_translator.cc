@@ -1,6 +1,7 @@
 // Streaming: upstream SSE events -> caller-dialect SSE bytes, metering usage on the way.
 #include <gatehouse/providers/translate.h>
 
+#include "chunk_scan.h"
 #include "json_util.h"
 
 #include <map>
@@ -125,7 +126,16 @@ class OpenAIPassthrough final : public StreamTranslator {
       saw_end_ = true;
       return {};
     }
-    std::optional<object> chunk = parseObject(event.data);
+    const ChunkScan scan = scanOpenAIChunk(event.data);
+    if (!scan.is_object) {
+      return notJson();
+    }
+    if (!scan.needs_inspection && event.event != "error") {
+      appendSseEvent(out, "", event.data);  // Content: no usage or error to read.
+      return {};
+    }
+    EventArena arena;  // The chunk is inspected and relayed as received, never kept.
+    std::optional<object> chunk = parseObject(event.data, arena.storage());
     if (!chunk) {
       return notJson();
     }
@@ -171,7 +181,8 @@ class AnthropicPassthrough final : public StreamTranslator {
     if (saw_end_) {
       return {};
     }
-    std::optional<object> body = parseObject(event.data);
+    EventArena arena;  // The event is inspected and relayed as received, never kept.
+    std::optional<object> body = parseObject(event.data, arena.storage());
     if (!body) {
       return notJson();
     }

@@ -1,0 +1,167 @@
+#pragma once
+
+// Reading and writing HTTP/1.1 messages with as few asynchronous operations as the bytes
+// allow. Beast parses and serializes; these helpers only decide when to touch the socket:
+//
+//  - reads feed Beast's parser straight from the connection's buffer and await the socket
+//    only when the parser needs more bytes, so a request or response that arrived in one
+//    segment is parsed without another composed operation, post or timer;
+//  - writes send the serialized header and the body as one gather write, so the socket sees
+//    one sendmsg per message instead of a walk through Beast's serializer machinery.
+//
+// Included by server.cc and client.cc only (STYLE: Beast templates stay out of wide headers).
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+
+#include <gatehouse/common/task.h>
+
+#include <array>
+#include <charconv>
+#include <string>
+#include <string_view>
+
+namespace gatehouse::http::wire {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+inline constexpr auto kAsTuple = net::as_tuple(net::use_awaitable);
+
+/// What a read stops at.
+enum class Until { kHeader, kBodyProgress, kMessage };
+
+inline bool reached(Until until, bool header_done, bool message_done, bool body_progress) {
+  switch (until) {
+    case Until::kHeader:
+      return header_done;
+    case Until::kBodyProgress:
+      return body_progress || message_done;
+    case Until::kMessage:
+      return message_done;
+  }
+  return true;
+}
+
+/// Feeds `buffer` to `parser`, reading from `stream` (in pieces of at most `read_size` bytes)
+/// only when the parser needs more, until `until` holds. Errors are Beast's: end_of_stream
+/// when the peer closed before sending anything, partial_message when it closed mid-message,
+/// header_limit/body_limit, need_buffer (a buffer_body whose buffer is full), or the socket's
+/// own (timeout included, from a tcp_stream's expiry).
+template <class Stream, class Parser>
+Task<boost::system::error_code> read(Stream& stream, beast::flat_buffer& buffer, Parser& parser,
+                                     Until until, std::size_t read_size) {
+  bool body_progress = false;
+  for (;;) {
+    if (buffer.size() > 0) {
+      boost::system::error_code ec;
+      const bool header_was_done = parser.is_header_done();
+      const std::size_t used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      body_progress = body_progress || (header_was_done && used > 0);
+      if (ec && ec != bhttp::error::need_more) {
+        co_return ec;
+      }
+      // The parser took a part (a header, a chunk size line, body bytes) and more is
+      // buffered: offer it the rest before deciding, so body progress means body bytes
+      // whenever they are already here.
+      const bool more_buffered = !ec && used > 0 && buffer.size() > 0;
+      if (reached(until, parser.is_header_done(), parser.is_done(),
+                  body_progress && !more_buffered)) {
+        co_return boost::system::error_code();
+      }
+      if (more_buffered) {
+        continue;
+      }
+    } else if (reached(until, parser.is_header_done(), parser.is_done(), body_progress)) {
+      co_return boost::system::error_code();
+    }
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(read_size), kAsTuple);
+    if (ec == net::error::eof) {
+      if (!parser.got_some()) {
+        co_return bhttp::error::end_of_stream;
+      }
+      boost::system::error_code eof_ec;
+      parser.put_eof(eof_ec);
+      if (eof_ec) {
+        co_return eof_ec;
+      }
+      co_return reached(until, parser.is_header_done(), parser.is_done(), true)
+          ? boost::system::error_code()
+          : boost::system::error_code(bhttp::error::partial_message);
+    }
+    if (ec) {
+      co_return ec;
+    }
+    buffer.commit(n);
+  }
+}
+
+/// The start line and fields of `header`, byte for byte what Beast's serializer writes.
+/// Formatted here because the serializer's buffer-sequence machinery costs about 5k
+/// instructions per header even when driven synchronously; the fields themselves are Beast's
+/// (its parser and `set()` already hold them as "name: value" lines).
+template <bool isRequest, class Fields>
+std::string serializeHeader(const bhttp::header<isRequest, Fields>& header) {
+  std::string out;
+  out.reserve(512);
+  const std::string_view version = header.version() == 10 ? "HTTP/1.0" : "HTTP/1.1";
+  if constexpr (isRequest) {
+    out.append(header.method_string()).push_back(' ');
+    out.append(header.target()).push_back(' ');
+    out.append(version).append("\r\n");
+  } else {
+    char status[8];
+    const auto [end, ec] = std::to_chars(status, status + sizeof status, header.result_int());
+    out.append(version).push_back(' ');
+    out.append(status, end).push_back(' ');
+    out.append(header.reason()).append("\r\n");
+  }
+  for (const auto& field : header) {
+    out.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
+  }
+  out.append("\r\n");
+  return out;
+}
+
+/// Writes `head` then `body` in one gather write.
+template <class Stream>
+Task<boost::system::error_code> write(Stream& stream, std::string_view head,
+                                      std::string_view body) {
+  const std::array<net::const_buffer, 2> buffers{net::buffer(head.data(), head.size()),
+                                                 net::buffer(body.data(), body.size())};
+  auto [ec, n] = co_await net::async_write(stream, buffers, kAsTuple);
+  co_return ec;
+}
+
+/// Writes one chunk of a chunked body ("size CRLF data CRLF"); an empty `data` would end the
+/// body, so callers skip it.
+template <class Stream>
+Task<boost::system::error_code> writeChunk(Stream& stream, std::string_view data) {
+  char size_line[20];
+  auto [end, size_ec] = std::to_chars(size_line, size_line + 16, data.size(), 16);
+  *end++ = '\r';
+  *end++ = '\n';
+  static constexpr char kCrlf[] = "\r\n";
+  const std::array<net::const_buffer, 3> buffers{
+      net::buffer(size_line, static_cast<std::size_t>(end - size_line)),
+      net::buffer(data.data(), data.size()), net::buffer(kCrlf, 2)};
+  auto [ec, n] = co_await net::async_write(stream, buffers, kAsTuple);
+  co_return ec;
+}
+
+/// The last chunk of a chunked body, with no trailer.
+template <class Stream>
+Task<boost::system::error_code> writeLastChunk(Stream& stream) {
+  static constexpr char kLast[] = "0\r\n\r\n";
+  auto [ec, n] = co_await net::async_write(stream, net::buffer(kLast, 5), kAsTuple);
+  co_return ec;
+}
+
+}  // namespace gatehouse::http::wire

@@ -1,0 +1,196 @@
+#include "http/wire.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <string>
+#include <thread>
+
+namespace gatehouse::http::wire {
+namespace {
+
+using tcp = net::ip::tcp;
+
+// What Beast's own serializer writes for the header of `message`.
+template <bool isRequest, class Fields>
+std::string beastHeader(bhttp::message<isRequest, bhttp::empty_body, Fields>& message) {
+  bhttp::serializer<isRequest, bhttp::empty_body, Fields> serializer{message};
+  serializer.split(true);
+  std::string out;
+  boost::system::error_code ec;
+  while (!ec && !serializer.is_header_done()) {
+    serializer.next(ec, [&](boost::system::error_code&, const auto& buffers) {
+      out += beast::buffers_to_string(buffers);
+      serializer.consume(beast::buffer_bytes(buffers));
+    });
+  }
+  return out;
+}
+
+TEST(WireSerializeHeader, RequestMatchesBeastByteForByte) {
+  bhttp::request<bhttp::empty_body> message{bhttp::verb::post, "/v1/chat/completions?x=1", 11};
+  message.set(bhttp::field::host, "api.example.com");
+  message.set(bhttp::field::authorization, "Bearer sk-test");
+  message.set("anthropic-version", "2023-06-01");
+  message.content_length(42);
+  message.keep_alive(true);
+  EXPECT_EQ(serializeHeader(message), beastHeader(message));
+}
+
+TEST(WireSerializeHeader, ResponsesMatchBeastByteForByte) {
+  for (const auto status : {bhttp::status::ok, bhttp::status::not_found,
+                            bhttp::status::too_many_requests, bhttp::status::gateway_timeout}) {
+    bhttp::response<bhttp::empty_body> message{status, 11};
+    message.set(bhttp::field::content_type, "application/json");
+    message.set("x-request-id", "req_1");
+    message.content_length(7);
+    message.keep_alive(false);
+    EXPECT_EQ(serializeHeader(message), beastHeader(message)) << static_cast<int>(status);
+  }
+  bhttp::response<bhttp::empty_body> chunked{bhttp::status::ok, 11};
+  chunked.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
+  chunked.chunked(true);
+  EXPECT_EQ(serializeHeader(chunked), beastHeader(chunked));
+  bhttp::response<bhttp::empty_body> custom{bhttp::status::ok, 10};
+  custom.reason("Fine");
+  EXPECT_EQ(serializeHeader(custom), beastHeader(custom));
+  EXPECT_TRUE(serializeHeader(custom).starts_with("HTTP/1.0 200 Fine\r\n"));
+}
+
+// A connected pair of sockets on 127.0.0.1; the test writes to `peer` and reads `local`.
+class WireReadTest : public ::testing::Test {
+ protected:
+  WireReadTest() : local(context), peer(context) {
+    tcp::acceptor acceptor(context, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+    peer.connect(acceptor.local_endpoint());
+    acceptor.accept(local);
+  }
+
+  // Runs `read` on the context and returns its error.
+  template <class Parser>
+  boost::system::error_code read(Parser& parser, Until until) {
+    auto future = net::co_spawn(context, wire::read(local, buffer, parser, until, 16 * 1024),
+                                net::use_future);
+    context.restart();
+    context.run();
+    return future.get();
+  }
+
+  net::io_context context;
+  tcp::socket local;
+  tcp::socket peer;
+  beast::flat_buffer buffer;
+};
+
+TEST_F(WireReadTest, ParsesARequestThatArrivesOneByteAtATime) {
+  const std::string request =
+      "POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world";
+  std::thread writer([&] {
+    for (char c : request) {
+      net::write(peer, net::buffer(&c, 1));
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  });
+  bhttp::request_parser<bhttp::string_body> parser;
+  EXPECT_FALSE(read(parser, Until::kHeader));
+  EXPECT_TRUE(parser.is_header_done());
+  EXPECT_EQ(parser.get().target(), "/v1/embeddings");
+  EXPECT_FALSE(read(parser, Until::kMessage));
+  writer.join();
+  EXPECT_TRUE(parser.is_done());
+  EXPECT_EQ(parser.get().body(), "hello world");
+}
+
+TEST_F(WireReadTest, LeavesAPipelinedRequestInTheBuffer) {
+  net::write(peer, net::buffer(std::string_view(
+                       "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n")));
+  bhttp::request_parser<bhttp::string_body> first;
+  EXPECT_FALSE(read(first, Until::kMessage));
+  EXPECT_EQ(first.get().target(), "/a");
+  EXPECT_EQ(beast::buffers_to_string(buffer.data()), "GET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+  bhttp::request_parser<bhttp::string_body> second;
+  EXPECT_FALSE(read(second, Until::kMessage));
+  EXPECT_EQ(second.get().target(), "/b");
+  EXPECT_EQ(buffer.size(), 0u);
+}
+
+TEST_F(WireReadTest, APeerThatClosesBeforeSendingIsEndOfStream) {
+  peer.shutdown(tcp::socket::shutdown_send);
+  bhttp::request_parser<bhttp::string_body> idle;
+  EXPECT_EQ(read(idle, Until::kHeader), bhttp::error::end_of_stream);
+}
+
+TEST_F(WireReadTest, AMessageCutShortIsPartial) {
+  net::write(peer, net::buffer(std::string_view(
+                       "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nshort")));
+  peer.shutdown(tcp::socket::shutdown_send);
+  bhttp::request_parser<bhttp::string_body> parser;
+  EXPECT_EQ(read(parser, Until::kMessage), bhttp::error::partial_message);
+}
+
+TEST_F(WireReadTest, LimitsAreBeastsOwnErrors) {
+  net::write(
+      peer,
+      net::buffer(std::string_view("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")));
+  bhttp::request_parser<bhttp::string_body> parser;
+  parser.body_limit(10);
+  EXPECT_EQ(read(parser, Until::kHeader), bhttp::error::body_limit);
+
+  bhttp::request_parser<bhttp::string_body> big_header;
+  big_header.header_limit(64);
+  net::write(peer, net::buffer("GET / HTTP/1.1\r\nX: " + std::string(200, 'a') + "\r\n\r\n"));
+  buffer.consume(buffer.size());
+  EXPECT_EQ(read(big_header, Until::kHeader), bhttp::error::header_limit);
+}
+
+TEST_F(WireReadTest, BodyProgressReturnsEachChunkOfAStreamAsItArrives) {
+  net::write(peer, net::buffer(std::string_view(
+                       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n")));
+  bhttp::response_parser<bhttp::buffer_body> parser;
+  EXPECT_FALSE(read(parser, Until::kHeader));
+  char chunk[64];
+  parser.get().body().data = chunk;
+  parser.get().body().size = sizeof chunk;
+  const auto ec = read(parser, Until::kBodyProgress);
+  EXPECT_TRUE(!ec || ec == bhttp::error::need_buffer) << ec.message();
+  EXPECT_EQ(std::string_view(chunk, sizeof chunk - parser.get().body().size), "first");
+  EXPECT_FALSE(parser.is_done());  // Returned without waiting for the rest of the stream.
+}
+
+TEST(WireWriteChunk, FramesChunksAsHttpSays) {
+  net::io_context context;
+  tcp::acceptor acceptor(context, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+  tcp::socket local(context);
+  tcp::socket peer(context);
+  peer.connect(acceptor.local_endpoint());
+  acceptor.accept(local);
+  auto writes = [&]() -> Task<void> {
+    co_await writeChunk(local, std::string(300, 'x'));
+    co_await writeLastChunk(local);
+    local.shutdown(tcp::socket::shutdown_send);
+  };
+  net::co_spawn(context, writes(), net::detached);
+  context.run();
+  std::string received;
+  boost::system::error_code ec;
+  char piece[1024];
+  while (!ec) {
+    const std::size_t n = peer.read_some(net::buffer(piece), ec);
+    received.append(piece, n);
+  }
+  EXPECT_EQ(received, "12c\r\n" + std::string(300, 'x') + "\r\n0\r\n\r\n");
+}
+
+}  // namespace
+}  // namespace gatehouse::http::wire
