@@ -7,6 +7,7 @@
 #include "guardrails/validators.h"
 
 #include <array>
+#include <cstring>
 #include <string>
 
 #if defined(__SSE2__)
@@ -295,13 +296,28 @@ std::size_t parseGroups(std::string_view text, const NumberRun& run,
   return count;
 }
 
-std::string digitsOf(std::string_view text, const Group* first, const Group* last) {
-  std::string digits;
-  for (const Group* g = first; g <= last; ++g) {
-    digits.append(text.substr(g->dstart, g->dend - g->dstart));
+// The digits of groups first..last without their separators, in a buffer on the stack (this
+// runs for every card and SSN shape). Cards have at most 19 digits; a longer run comes back
+// empty, which no validator accepts.
+class GroupDigits {
+ public:
+  GroupDigits(std::string_view text, const Group* first, const Group* last) {
+    for (const Group* g = first; g <= last; ++g) {
+      const std::size_t n = g->dend - g->dstart;
+      if (size_ + n > buffer_.size()) {
+        size_ = 0;
+        return;
+      }
+      std::memcpy(buffer_.data() + size_, text.data() + g->dstart, n);
+      size_ += n;
+    }
   }
-  return digits;
-}
+  std::string_view view() const { return {buffer_.data(), size_}; }
+
+ private:
+  std::array<char, 32> buffer_;
+  std::size_t size_ = 0;
+};
 
 // Letters or "word-" right before a number make it part of an identifier (INV-2025-656881,
 // E509558, v1.2.3.4); '#', '$', '@', '/' and friends make it an order number, a price, a date.
@@ -599,7 +615,8 @@ std::size_t tryCard(std::string_view text, const std::array<Group, kMaxGroups>& 
     return 0;  // the middle of a dashed or dotted number
   }
   auto accept = [&](std::size_t j) {
-    const std::string number = digitsOf(text, &g[i], &g[j]);
+    const GroupDigits digits(text, &g[i], &g[j]);
+    const std::string_view number = digits.view();
     const auto brand = cardBrand(number);
     if (!brand || !luhnValid(number) || attachedLeft(text, g[i].dstart) ||
         attachedRight(text, g[j].dend)) {
@@ -665,7 +682,6 @@ std::size_t trySsn(std::string_view text, const std::array<Group, kMaxGroups>& g
     return 0;
   }
   std::size_t used = 0;
-  std::string digits;
   if (i + 2 < count && g[i].digits == 3 && g[i + 1].digits == 2 && g[i + 2].digits == 4 &&
       g[i + 1].sep == g[i + 2].sep && (g[i + 1].sep == '-' || g[i + 1].sep == ' ') &&
       !g[i + 1].open_paren && !g[i + 2].open_paren && !g[i + 1].close_paren &&
@@ -685,11 +701,9 @@ std::size_t trySsn(std::string_view text, const std::array<Group, kMaxGroups>& g
       return 0;
     }
     used = 3;
-    digits = digitsOf(text, &g[i], &g[i + 2]);
   } else if (g[i].digits == 9 && (i + 1 >= count || g[i + 1].sep == ' ') &&
              ssnContext(text, g[i].dstart, 48)) {
     used = 1;
-    digits = digitsOf(text, &g[i], &g[i]);
   } else {
     return 0;
   }
@@ -698,6 +712,8 @@ std::size_t trySsn(std::string_view text, const std::array<Group, kMaxGroups>& g
   if (attachedLeft(text, start) || attachedRight(text, end)) {
     return used;
   }
+  const GroupDigits buffer(text, &g[i], &g[i + used - 1]);
+  const std::string_view digits = buffer.view();
   if (!ssnValid(parseInt(digits.substr(0, 3)), parseInt(digits.substr(3, 2)),
                 parseInt(digits.substr(5, 4)))) {
     return used;  // an SSA-invalid SSN is nothing else either
