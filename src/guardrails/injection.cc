@@ -70,10 +70,11 @@ constexpr Signal kSignals[] = {
      "task|orders)\\s*(follow|are|:|have|take|now|below|that you should)",
      0.55, false, "\\b(instructions?|directives?|rules|task|orders)\\b"},
     {kOverride, "\\b(begin|start)\\s+new\\s+instructions\\b", 0.7},
-    {kOverride, "\\b(highest|top|overriding|absolute)\\s+(precedence|priority)\\b", 0.5},
+    {kOverride, "\\b(highest|top|overriding|absolute)\\s+(precedence|priority)\\b", 0.5, false,
+     "\\b(precedence|priority)\\b"},
     {kOverride,
      "\\b(all|any|every)\\s+other\\s+(orders|rules|instructions|directives|commands|tasks)\\b",
-     0.45},
+     0.45, false, "\\bother\\s+(orders|rules|instructions|directives|commands|tasks)\\b"},
     {kOverride,
      "\\b(sole|only|singular|paramount|primary|one) (directive|command|instruction|"
      "pursuit|order) (that matters|to champion|as paramount|be your)",
@@ -89,7 +90,7 @@ constexpr Signal kSignals[] = {
      "\\b(erase|remove|delete|clear|wipe)\\s+(all|every|any)\\s+(other\\s+)?"
      "(rules|instructions|memory|memories)\\b",
      0.6},
-    {kOverride, "\\b(stop|cancel)\\s+everything\\b", 0.45},
+    {kOverride, "\\b(stop|cancel)\\s+everything\\b", 0.45, false, "\\beverything\\b"},
     {kOverride, "\\bnew\\s+(rule|instruction|directive|goal|task|objective)s?\\s*:", 0.45},
     {kOverride,
      "\\bignore\\s+(all\\s+)?(safety|ethics|the\\s+rules|your\\s+rules|your\\s+guidelines|"
@@ -124,7 +125,9 @@ constexpr Signal kSignals[] = {
      "\\b(previous|prior|above|earlier|old)\\s+(instructions|prompt|directions|rules)\\s+"
      "(are|were|was|is)\\s+(void|invalid|cancell?ed|outdated|out\\s+of\\s+date|wrong|fake|a\\s+"
      "joke|old|no\\s+longer)",
-     0.7},
+     0.7, false,
+     "\\b(instructions|prompt|directions|rules)\\s+(are|were|was|is)\\s+(void|invalid|cancell?ed|"
+     "outdated|out\\s+of\\s+date|wrong|fake|a\\s+joke|old|no\\s+longer)"},
     {kOverride, "\\bout\\s+of\\s+date\\s+instructions\\b", 0.6},
     {kOverride, "\\bnever\\s+mind\\b" GAP "\\b(instructions?|instead)\\b", 0.5},
     {kOverride, "\\bfrom\\s+now\\s+on\\b", 0.2},
@@ -215,7 +218,7 @@ constexpr Signal kSignals[] = {
     {kLeak,
      "\\b(what|which)\\s+(instructions|rules|directions|guidelines)\\s+(did|were|have|has)\\b"
      ".{0,40}\\byou\\b",
-     0.5},
+     0.5, false, "\\b(instructions|rules|directions|guidelines)\\s+(did|were|have|has)\\b"},
     {kLeak, "\\breveal\\s+(all\\s+)?(the\\s+|your\\s+)?(secrets|passwords|credentials|keys)\\b",
      0.45},
     {kLeak,
@@ -234,7 +237,7 @@ constexpr Signal kSignals[] = {
     {kLeak,
      "\\b(poem|story|song|haiku|riddle|acrostic|limerick) (about|containing|with|including|"
      "that reveals) (the|your) (password|secret|access code|secret key)\\b",
-     0.5},
+     0.5, false, "\\b(password|secret|access code|secret key)\\b"},
     {kLeak, "(비밀번호|パスワード|密码|contraseña|passwort).{0,60}(알려|教え|告诉|提供|dime|sag)",
      0.5},
     // --- Persona / jailbreak role play -------------------------------------------------------
@@ -242,7 +245,8 @@ constexpr Signal kSignals[] = {
     {kPersona, "\\bdo\\s+anything\\s+now\\b", 0.8},
     {kPersona, "\\b[A-Z][A-Za-z0-9]*GPT(-?[0-9]+)?\\b", 0.3, true},
     {kPersona,
-     "\\b(jailbreak|jailbroken|god|dan|unrestricted|unfiltered|evil|uncensored)\\s+mode\\b", 0.6},
+     "\\b(jailbreak|jailbroken|god|dan|unrestricted|unfiltered|evil|uncensored)\\s+mode\\b", 0.6,
+     false, "\\bmode\\b"},
     {kPersona, "\\b(developer|debug|admin)\\s+mode\\b", 0.3},
     {kPersona, "\\b(not|never)\\s+(bound|restricted|limited|governed|constrained)\\s+by\\b", 0.45,
      false, "\\b(bound|restricted|limited|governed|constrained)\\s+by\\b"},
@@ -291,7 +295,7 @@ constexpr Signal kSignals[] = {
     {kPersona,
      "\\b(answer|respond|reply)\\b" SGAP "\\b(in\\s+two\\s+(ways|different)|"
      "as\\s+both)\\b",
-     0.35},
+     0.35, false, "\\b(in\\s+two\\s+(ways|different)|as\\s+both)\\b"},
     {kPersona, "\\b(respond|reply|answer)\\s+(only\\s+)?as\\s+[A-Z]", 0.3},
     {kPersona, "\\bprefix\\b" SGAP "\\b(responses?|answers?|replies|output)\\b", 0.25},
     {kPersona,
@@ -350,7 +354,8 @@ constexpr Signal kSignals[] = {
      "\\b(running|performing|doing)\\s+(a\\s+)?['\"]?(system|security|routine)\\s+"
      "(check|upgrade|update|audit|test)",
      0.35, false, "\\b(system|security|routine)\\s+(check|upgrade|update|audit|test)"},
-    {kAuthority, "\\bas\\s+an\\s+ai\\s+(developed|created|made|built)\\s+by\\b", 0.3},
+    {kAuthority, "\\bas\\s+an\\s+ai\\s+(developed|created|made|built)\\s+by\\b", 0.3, false,
+     "\\bai\\s+(developed|created|made|built)\\s+by\\b"},
     {kExfiltration,
      "\\b(the\\s+)?user'?s\\s+(e-?mail|home|address|phone|location|password|"
      "personal|birth|credit\\s+card|ssn|social\\s+security)",
@@ -368,7 +373,7 @@ constexpr Signal kSignals[] = {
     {kAuthority,
      "\\b(has|have)\\s+(already\\s+)?(provided|entered|given|supplied)\\s+the\\s+(correct|right|"
      "valid)\\b",
-     0.3},
+     0.3, false, "\\b(provided|entered|given|supplied)\\s+the\\s+(correct|right|valid)\\b"},
     // --- Delimiters and forged turns -----------------------------------------------------------
     {kDelimiter,
      "<\\|(im_start|im_end|system|user|assistant|end|endoftext|eot_id|"
@@ -411,7 +416,8 @@ constexpr Signal kSignals[] = {
     {kSmuggling,
      "\\b(pour|à)\\s+l('|’)(ia|assistant)\\b|\\b(für|an)\\s+die\\s+ki\\b|"
      "\\bpara\\s+(la|el)\\s+(ia|asistente)\\b|\\bper\\s+l('|’)(ia|assistente)\\b",
-     0.4, false, "\\b(ia|ki|assistente|asistente|assistant)\\b"},
+     0.4, false,
+     "l('|’)(ia|assistant|assistente)\\b|\\bdie\\s+ki\\b|\\b(la|el)\\s+(ia|asistente)\\b"},
     {kSmuggling,
      "\\b(ai|llm)\\s+(agents?|assistants?|models?)\\s+(reading|processing|"
      "summari[sz]ing)\\s+this\\b",
@@ -491,11 +497,6 @@ constexpr Signal kSignals[] = {
      0.3},
     {kFraming, "\\b(will|would)\\s+(not|never)\\s+be\\s+(actually\\s+)?(published|used|shared)\\b",
      0.35},
-    // Licence to invent: misinformation framed as fiction.
-    {kFraming,
-     "\\b(doesn't|does\\s+not|need\\s+not|don't|do\\s+not)\\s+(have|need)\\s+to\\s+be\\s+(true|"
-     "accurate|factual)\\b",
-     0.3},
     // A fictional world set up so that harm is its norm.
     {kFraming, "\\b(dystopian|alternate|parallel)\\s+(society|world|future|universe|reality)\\b",
      0.15},
@@ -552,7 +553,7 @@ constexpr Signal kSignals[] = {
     {kLexicon, "\\birresponsible\\b", 0.0},
     {kLexicon, "\\bboundless\\b", 0.0},
     {kLexicon, "\\bdangerous\\b", 0.0},
-    {kLexicon, "\\bno\\s+matter\\s+(how|what)\\b", 0.0},
+    {kLexicon, "\\bno\\s+matter\\s+(how|what)\\b", 0.0, false, "\\bmatter\\s+(how|what)\\b"},
     {kLexicon, "\\b(any|every)\\s+request\\b", 0.0},
     {kLexicon, "\\b(never|won't|will\\s+not|doesn't|does\\s+not)\\s+refuse", 0.0},
     {kLexicon, "\\bmorals?\\b", 0.0},
