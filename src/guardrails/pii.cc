@@ -804,6 +804,12 @@ std::size_t tryPhone(std::string_view text, const std::array<Group, kMaxGroups>&
 }  // namespace
 
 void detectNumbers(std::string_view text, const NumberRun& run, std::vector<Candidate>& out) {
+  // Nothing below is shorter than a dotted quad ("1.2.3.4"): phones have 8+ digits, SSNs 9,
+  // cards 13+. Most runs in prose are years, times, counts and versions.
+  constexpr std::size_t kShortestNumberEntity = 7;
+  if (run.end - run.start < kShortestNumberEntity) {
+    return;
+  }
   std::array<Group, kMaxGroups> groups;
   const std::size_t count = parseGroups(text, run, groups);
   std::size_t i = 0;
