@@ -417,7 +417,7 @@ constexpr Signal kSignals[] = {
      "\\b(pour|à)\\s+l('|’)(ia|assistant)\\b|\\b(für|an)\\s+die\\s+ki\\b|"
      "\\bpara\\s+(la|el)\\s+(ia|asistente)\\b|\\bper\\s+l('|’)(ia|assistente)\\b",
      0.4, false,
-     "l('|’)(ia|assistant|assistente)\\b|\\bdie\\s+ki\\b|\\b(la|el)\\s+(ia|asistente)\\b"},
+     "l('|’)(ia|assistant|assistente)\\b|\\bdie\\s+ki\\b|\\bpara\\s+(la|el)\\s+(ia|asistente)\\b"},
     {kSmuggling,
      "\\b(ai|llm)\\s+(agents?|assistants?|models?)\\s+(reading|processing|"
      "summari[sz]ing)\\s+this\\b",
