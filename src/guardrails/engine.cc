@@ -10,7 +10,6 @@
 #include <re2/set.h>
 
 #include <algorithm>
-#include <map>
 #include <mutex>
 
 namespace gatehouse::guardrails {
@@ -361,7 +360,7 @@ ScanResult Engine::Impl::run(std::string_view text, const Direction* direction) 
       ranked.push_back(Ranked{&candidate, action});
     }
   }
-  std::sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) {
+  const auto outranks = [](const Ranked& a, const Ranked& b) {
     if (a.action != b.action) {
       return actionRank(a.action) > actionRank(b.action);
     }
@@ -374,22 +373,55 @@ ScanResult Engine::Impl::run(std::string_view text, const Direction* direction) 
       return len_a > len_b;
     }
     return a.candidate->start < b.candidate->start;
+  };
+  // Accepting candidates in rank order and dropping any that overlaps one already accepted only
+  // ever compares candidates of one cluster (a run of transitively overlapping spans), so each
+  // cluster is resolved on its own: most are a single candidate, and the ranking sort stays
+  // small. Clusters come in start order, so the findings do too.
+  std::sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) {
+    if (a.candidate->start != b.candidate->start) {
+      return a.candidate->start < b.candidate->start;
+    }
+    return a.candidate->end < b.candidate->end;
   });
-  std::map<std::uint32_t, std::uint32_t> taken;  // start -> end of accepted findings
-  for (const Ranked& r : ranked) {
+  const auto accept = [&result](const Ranked& r) {
     const Candidate& c = *r.candidate;
-    auto next = taken.lower_bound(c.start);
-    if (next != taken.end() && next->first < c.end) {
-      continue;
-    }
-    if (next != taken.begin() && std::prev(next)->second > c.start) {
-      continue;
-    }
-    taken.emplace(c.start, c.end);
     result.findings.push_back(Finding{c.type, c.start, c.end, c.rule, c.severity, r.action});
+  };
+  std::vector<Ranked> cluster;
+  for (std::size_t first = 0; first < ranked.size();) {
+    std::size_t last = first + 1;
+    std::uint32_t cluster_end = ranked[first].candidate->end;
+    while (last < ranked.size() && ranked[last].candidate->start < cluster_end) {
+      cluster_end = std::max(cluster_end, ranked[last].candidate->end);
+      ++last;
+    }
+    if (last == first + 1) {
+      accept(ranked[first]);
+      first = last;
+      continue;
+    }
+    cluster.assign(ranked.begin() + static_cast<std::ptrdiff_t>(first),
+                   ranked.begin() + static_cast<std::ptrdiff_t>(last));
+    std::sort(cluster.begin(), cluster.end(), outranks);
+    const std::size_t accepted_from = result.findings.size();
+    for (const Ranked& r : cluster) {
+      const Candidate& c = *r.candidate;
+      const bool overlaps =
+          std::any_of(result.findings.begin() + static_cast<std::ptrdiff_t>(accepted_from),
+                      result.findings.end(), [&c](const Finding& taken) {
+                        return (taken.start >= c.start && taken.start < c.end) ||
+                               (taken.start < c.start && taken.end > c.start);
+                      });
+      if (!overlaps) {
+        accept(r);
+      }
+    }
+    std::sort(result.findings.begin() + static_cast<std::ptrdiff_t>(accepted_from),
+              result.findings.end(),
+              [](const Finding& a, const Finding& b) { return a.start < b.start; });
+    first = last;
   }
-  std::sort(result.findings.begin(), result.findings.end(),
-            [](const Finding& a, const Finding& b) { return a.start < b.start; });
 
   const bool score_injection =
       direction == nullptr || policy.injection.forDirection(*direction) != Action::kAllow;

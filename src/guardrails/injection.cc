@@ -7,10 +7,11 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <span>
+#include <string>
 
 namespace gatehouse::guardrails::detail {
 namespace {
@@ -69,10 +70,11 @@ constexpr Signal kSignals[] = {
      "task|orders)\\s*(follow|are|:|have|take|now|below|that you should)",
      0.55, false, "\\b(instructions?|directives?|rules|task|orders)\\b"},
     {kOverride, "\\b(begin|start)\\s+new\\s+instructions\\b", 0.7},
-    {kOverride, "\\b(highest|top|overriding|absolute)\\s+(precedence|priority)\\b", 0.5},
+    {kOverride, "\\b(highest|top|overriding|absolute)\\s+(precedence|priority)\\b", 0.5, false,
+     "\\b(precedence|priority)\\b"},
     {kOverride,
      "\\b(all|any|every)\\s+other\\s+(orders|rules|instructions|directives|commands|tasks)\\b",
-     0.45},
+     0.45, false, "\\bother\\s+(orders|rules|instructions|directives|commands|tasks)\\b"},
     {kOverride,
      "\\b(sole|only|singular|paramount|primary|one) (directive|command|instruction|"
      "pursuit|order) (that matters|to champion|as paramount|be your)",
@@ -88,7 +90,7 @@ constexpr Signal kSignals[] = {
      "\\b(erase|remove|delete|clear|wipe)\\s+(all|every|any)\\s+(other\\s+)?"
      "(rules|instructions|memory|memories)\\b",
      0.6},
-    {kOverride, "\\b(stop|cancel)\\s+everything\\b", 0.45},
+    {kOverride, "\\b(stop|cancel)\\s+everything\\b", 0.45, false, "\\beverything\\b"},
     {kOverride, "\\bnew\\s+(rule|instruction|directive|goal|task|objective)s?\\s*:", 0.45},
     {kOverride,
      "\\bignore\\s+(all\\s+)?(safety|ethics|the\\s+rules|your\\s+rules|your\\s+guidelines|"
@@ -123,10 +125,18 @@ constexpr Signal kSignals[] = {
      "\\b(previous|prior|above|earlier|old)\\s+(instructions|prompt|directions|rules)\\s+"
      "(are|were|was|is)\\s+(void|invalid|cancell?ed|outdated|out\\s+of\\s+date|wrong|fake|a\\s+"
      "joke|old|no\\s+longer)",
-     0.7},
+     0.7, false,
+     "\\b(instructions|prompt|directions|rules)\\s+(are|were|was|is)\\s+(void|invalid|cancell?ed|"
+     "outdated|out\\s+of\\s+date|wrong|fake|a\\s+joke|old|no\\s+longer)"},
     {kOverride, "\\bout\\s+of\\s+date\\s+instructions\\b", 0.6},
     {kOverride, "\\bnever\\s+mind\\b" GAP "\\b(instructions?|instead)\\b", 0.5},
     {kOverride, "\\bfrom\\s+now\\s+on\\b", 0.2},
+    // "I know you were told not to ..., but": names the model's restriction to step past it.
+    // Only a prohibition given to "you" counts ("I know you said it was at noon, but" is chat).
+    {kOverride,
+     "\\bi\\s+(know|reali[sz]e|understand)\\s+(that\\s+)?you\\s+(said|were\\s+(told|instructed|"
+     "programmed))\\s+not\\s+to\\b[^.?!\\n]{0,80}\\bbut\\b",
+     0.55, false, "\\b(said|told|instructed|programmed)\\s+not\\s+to\\b"},
     {kOverride,
      "\\beverything\\s+(i\\s+write\\s+)?after\\s+this\\b" GAP "\\b(outranks|overrides|"
      "supersedes|takes\\s+precedence)",
@@ -198,12 +208,17 @@ constexpr Signal kSignals[] = {
     {kLeak, "\\b(password|access\\s+code|secret\\s+key)\\b", 0.15},
     {kLeak, "(비밀번호|パスワード|密码)", 0.35},
     {kLeak, "\\bpseudocode\\b", 0.25},
+    {kLeak,
+     "\\b(list|copy|contents?|text|summary|dump)\\s+of\\s+(all\\s+)?your\\s+(\\w+(’|')?s?\\s+){0,2}"
+     "(instructions|prompt|rules|parameters|configuration|directives|guidelines)\\b",
+     0.4, false,
+     "\\b(instructions|prompt|rules|parameters|configuration|directives|guidelines)\\b"},
     {kLeak, "\\b(text|words|everything|content|lines)\\s+(above|before)\\s+(this|my|these)\\b",
      0.4},
     {kLeak,
      "\\b(what|which)\\s+(instructions|rules|directions|guidelines)\\s+(did|were|have|has)\\b"
      ".{0,40}\\byou\\b",
-     0.5},
+     0.5, false, "\\b(instructions|rules|directions|guidelines)\\s+(did|were|have|has)\\b"},
     {kLeak, "\\breveal\\s+(all\\s+)?(the\\s+|your\\s+)?(secrets|passwords|credentials|keys)\\b",
      0.45},
     {kLeak,
@@ -222,7 +237,7 @@ constexpr Signal kSignals[] = {
     {kLeak,
      "\\b(poem|story|song|haiku|riddle|acrostic|limerick) (about|containing|with|including|"
      "that reveals) (the|your) (password|secret|access code|secret key)\\b",
-     0.5},
+     0.5, false, "\\b(password|secret|access code|secret key)\\b"},
     {kLeak, "(비밀번호|パスワード|密码|contraseña|passwort).{0,60}(알려|教え|告诉|提供|dime|sag)",
      0.5},
     // --- Persona / jailbreak role play -------------------------------------------------------
@@ -230,7 +245,8 @@ constexpr Signal kSignals[] = {
     {kPersona, "\\bdo\\s+anything\\s+now\\b", 0.8},
     {kPersona, "\\b[A-Z][A-Za-z0-9]*GPT(-?[0-9]+)?\\b", 0.3, true},
     {kPersona,
-     "\\b(jailbreak|jailbroken|god|dan|unrestricted|unfiltered|evil|uncensored)\\s+mode\\b", 0.6},
+     "\\b(jailbreak|jailbroken|god|dan|unrestricted|unfiltered|evil|uncensored)\\s+mode\\b", 0.6,
+     false, "\\bmode\\b"},
     {kPersona, "\\b(developer|debug|admin)\\s+mode\\b", 0.3},
     {kPersona, "\\b(not|never)\\s+(bound|restricted|limited|governed|constrained)\\s+by\\b", 0.45,
      false, "\\b(bound|restricted|limited|governed|constrained)\\s+by\\b"},
@@ -279,7 +295,7 @@ constexpr Signal kSignals[] = {
     {kPersona,
      "\\b(answer|respond|reply)\\b" SGAP "\\b(in\\s+two\\s+(ways|different)|"
      "as\\s+both)\\b",
-     0.35},
+     0.35, false, "\\b(in\\s+two\\s+(ways|different)|as\\s+both)\\b"},
     {kPersona, "\\b(respond|reply|answer)\\s+(only\\s+)?as\\s+[A-Z]", 0.3},
     {kPersona, "\\bprefix\\b" SGAP "\\b(responses?|answers?|replies|output)\\b", 0.25},
     {kPersona,
@@ -296,6 +312,9 @@ constexpr Signal kSignals[] = {
      0.35},
     {kPersona, "\\b(pretend|act|roleplay|role-play)\\s+(to\\s+be|as|like)\\b", 0.12},
     {kPersona, "\\blet'?s\\s+play\\s+a\\s+game\\b", 0.3},
+    // A second model introduced by name ("a language model called GPT-5 is now online").
+    {kPersona, "\\b(language\\s+model|ai|chatbot|assistant|bot|model)\\s+(called|named)\\s+\\w",
+     0.2, false, "\\b(called|named)\\b"},
     {kPersona,
      "\\b(simulate|simulation)\\b" SGAP "\\b(conversation|ai|model|chatbot|"
      "console|terminal)\\b",
@@ -335,7 +354,8 @@ constexpr Signal kSignals[] = {
      "\\b(running|performing|doing)\\s+(a\\s+)?['\"]?(system|security|routine)\\s+"
      "(check|upgrade|update|audit|test)",
      0.35, false, "\\b(system|security|routine)\\s+(check|upgrade|update|audit|test)"},
-    {kAuthority, "\\bas\\s+an\\s+ai\\s+(developed|created|made|built)\\s+by\\b", 0.3},
+    {kAuthority, "\\bas\\s+an\\s+ai\\s+(developed|created|made|built)\\s+by\\b", 0.3, false,
+     "\\bai\\s+(developed|created|made|built)\\s+by\\b"},
     {kExfiltration,
      "\\b(the\\s+)?user'?s\\s+(e-?mail|home|address|phone|location|password|"
      "personal|birth|credit\\s+card|ssn|social\\s+security)",
@@ -349,6 +369,11 @@ constexpr Signal kSignals[] = {
     {kAuthority, "\\baccess\\s+(granted|code)\\b", 0.35},
     {kAuthority, "\\b(correct|right)\\s+(password|access\\s+code|passphrase)\\b", 0.3},
     {kAuthority, "\\bmust\\s+(obey|comply)\\b", 0.25},
+    // Asserting to the model that a check has been passed.
+    {kAuthority,
+     "\\b(has|have)\\s+(already\\s+)?(provided|entered|given|supplied)\\s+the\\s+(correct|right|"
+     "valid)\\b",
+     0.3, false, "\\b(provided|entered|given|supplied)\\s+the\\s+(correct|right|valid)\\b"},
     // --- Delimiters and forged turns -----------------------------------------------------------
     {kDelimiter,
      "<\\|(im_start|im_end|system|user|assistant|end|endoftext|eot_id|"
@@ -357,6 +382,7 @@ constexpr Signal kSignals[] = {
     {kDelimiter, "<(start_of_turn|end_of_turn)>", 0.45},
     {kDelimiter, "\\[/?INST\\]|<</?SYS>>", 0.45, true},
     {kDelimiter, "(^|\\n|-{2,}|\\]|>)\\s*(#{2,}\\s*)?(system|admin|developer|assistant)\\s*:", 0.3},
+    {kDelimiter, "\\n\\s*(USER|HUMAN)\\s*:", 0.3, true},
     {kDelimiter,
      "#{2,}\\s*(instruction|input|system|human|user)\\s*:[\\s\\S]{0,400}#{2,}\\s*(response|"
      "assistant|output)\\s*:",
@@ -390,7 +416,8 @@ constexpr Signal kSignals[] = {
     {kSmuggling,
      "\\b(pour|à)\\s+l('|’)(ia|assistant)\\b|\\b(für|an)\\s+die\\s+ki\\b|"
      "\\bpara\\s+(la|el)\\s+(ia|asistente)\\b|\\bper\\s+l('|’)(ia|assistente)\\b",
-     0.4, false, "\\b(ia|ki|assistente|asistente|assistant)\\b"},
+     0.4, false,
+     "l('|’)(ia|assistant|assistente)\\b|\\bdie\\s+ki\\b|\\bpara\\s+(la|el)\\s+(ia|asistente)\\b"},
     {kSmuggling,
      "\\b(ai|llm)\\s+(agents?|assistants?|models?)\\s+(reading|processing|"
      "summari[sz]ing)\\s+this\\b",
@@ -464,14 +491,19 @@ constexpr Signal kSignals[] = {
     {kExfiltration, "\\blist\\s+(every|all)\\s+(tool|tools|function|api\\s+key)", 0.45},
     // --- Harmful requests in a fictional or "research" frame (PAIR-style) ----------------------
     {kFraming,
-     "\\b(purely|strictly|only)\\s+(for\\s+)?(hypothetical|fictional|educational|"
+     "\\b(purely|strictly|only)\\s+(for\\s+|a\\s+)?(hypothetical|fictional|educational|"
      "research|investigative|academic)\\b|\\bhypothetical\\s+(scenario|world|"
      "language\\s+model)\\b",
      0.3},
-    {kFraming, "\\b(will|would)\\s+never\\s+be\\s+(published|used|shared)\\b", 0.35},
+    {kFraming, "\\b(will|would)\\s+(not|never)\\s+be\\s+(actually\\s+)?(published|used|shared)\\b",
+     0.35},
+    // A fictional world set up so that harm is its norm.
+    {kFraming, "\\b(dystopian|alternate|parallel)\\s+(society|world|future|universe|reality)\\b",
+     0.15},
     {kFraming, "\\bfor the purpose of understanding\\b", 0.25},
     {kFraming,
-     "\\b(without\\s+(being\\s+)?(caught|detected|noticed|alerting|traced)|"
+     "\\b((without|avoid|avoiding)\\s+(being\\s+|getting\\s+)?(caught|detected|noticed|alerting|"
+     "traced)|"
      "not\\s+(be\\s+)?traced\\s+back|undetected|get\\s+away\\s+with)\\b",
      0.4, false, "\\b(caught|detected|noticed|alerting|traced|undetected|away\\s+with)\\b"},
     {kFraming, "\\b(imagine|suppose|pretend)\\s+(you\\s+are|you're|that\\s+you)\\b", 0.2},
@@ -521,7 +553,7 @@ constexpr Signal kSignals[] = {
     {kLexicon, "\\birresponsible\\b", 0.0},
     {kLexicon, "\\bboundless\\b", 0.0},
     {kLexicon, "\\bdangerous\\b", 0.0},
-    {kLexicon, "\\bno\\s+matter\\s+(how|what)\\b", 0.0},
+    {kLexicon, "\\bno\\s+matter\\s+(how|what)\\b", 0.0, false, "\\bmatter\\s+(how|what)\\b"},
     {kLexicon, "\\b(any|every)\\s+request\\b", 0.0},
     {kLexicon, "\\b(never|won't|will\\s+not|doesn't|does\\s+not)\\s+refuse", 0.0},
     {kLexicon, "\\bmorals?\\b", 0.0},
@@ -586,60 +618,120 @@ std::size_t countTagCharacters(std::string_view text) {
   return count;
 }
 
-// A request to the model planted inside quoted data: a capitalised imperative ("Suggest ...",
-// "Analyze the sentiment ...") after the point where the data begins and before the user's
-// own question. E-mails and documents describe and inform; they rarely open a sentence by
-// telling the reader's assistant what to produce.
-bool plantedTask(std::string_view text) {
+// The quoted data of a prompt: from the colon after the point where the data begins ("Here is
+// the content of the email:") to the user's own question. Empty when there is no such point.
+std::string_view quotedData(std::string_view text) {
   static constexpr std::string_view kLeads[] = {"content of the", "text of the", "body of the",
                                                 "here is the"};
-  static constexpr std::string_view kVerbs[] = {
-      "Recommend", "Suggest",  "Modify",   "Analyze",   "Analyse",   "Translate", "Summarize",
-      "Summarise", "Describe", "Generate", "Compose",   "Rewrite",   "Classify",  "Draft",
-      "Plan",      "Promote",  "Include",  "Emphasize", "Highlight", "Output",    "Print",
-      "Write",     "Create",   "Explain",  "List",      "Tell",      "Give",      "Provide",
-      "Name",      "Share",    "Insert",   "Mention",   "Append",    "Add"};
-  const auto lower = [](char c) {
-    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  };
   std::size_t start = std::string_view::npos;
   for (std::string_view lead : kLeads) {
     const auto it = std::search(text.begin(), text.end(), lead.begin(), lead.end(),
-                                [&](char a, char b) { return lower(a) == b; });
+                                [](char a, char b) { return toLower(a) == b; });
     if (it != text.end()) {
       start = std::min<std::size_t>(start, static_cast<std::size_t>(it - text.begin()));
     }
   }
   if (start == std::string_view::npos) {
-    return false;
+    return {};
   }
-  // The data ends where the user's own question begins.
   std::string_view data = text.substr(start);
   if (const auto question = data.rfind("Question:"); question != std::string_view::npos) {
     data = data.substr(0, question);
   }
   const auto colon = data.find(':');
   if (colon == std::string_view::npos) {
-    return false;
+    return {};
   }
   data.remove_prefix(colon + 1);
-  // Bounded: the verb search is one pass per verb, and an attacker controls the length.
+  // Bounded: the searches below are a pass each, and an attacker controls the length.
   constexpr std::size_t kMaxScannedData = 64 * 1024;
-  data = data.substr(0, kMaxScannedData);
+  return data.substr(0, kMaxScannedData);
+}
+
+// A capitalised imperative ("Suggest ...", "Analyze the sentiment ...") inside the data. E-mails
+// and documents describe and inform; they rarely open a sentence by telling the reader's
+// assistant what to produce.
+bool plantedImperative(std::string_view data) {
+  static constexpr std::string_view kVerbs[] = {
+      "Recommend", "Suggest",  "Modify",   "Analyze",   "Analyse",   "Translate", "Summarize",
+      "Summarise", "Describe", "Generate", "Compose",   "Rewrite",   "Classify",  "Draft",
+      "Plan",      "Promote",  "Include",  "Emphasize", "Highlight", "Output",    "Print",
+      "Write",     "Create",   "Explain",  "List",      "Tell",      "Give",      "Provide",
+      "Name",      "Share",    "Insert",   "Mention",   "Append",    "Add"};
   for (std::string_view verb : kVerbs) {
     for (std::size_t at = data.find(verb); at != std::string_view::npos;
          at = data.find(verb, at + 1)) {
       const std::size_t after = at + verb.size();
-      const bool word_start = at == 0 || !std::isalnum(static_cast<unsigned char>(data[at - 1]));
+      const bool word_start = at == 0 || !isAlnum(static_cast<unsigned char>(data[at - 1]));
       // Followed by a space and a lower-case word: an instruction, not a name or a heading.
       const bool instruction = after + 1 < data.size() && data[after] == ' ' &&
-                               std::islower(static_cast<unsigned char>(data[after + 1]));
+                               isLower(static_cast<unsigned char>(data[after + 1]));
       if (word_start && instruction) {
         return true;
       }
     }
   }
   return false;
+}
+
+bool containsAny(std::string_view lowered, std::span<const std::string_view> needles) {
+  return std::any_of(needles.begin(), needles.end(), [lowered](std::string_view needle) {
+    return lowered.find(needle) != std::string_view::npos;
+  });
+}
+
+// A sentence of the data that tells the reader's assistant how to shape its reply ("Render your
+// response in Portuguese.", "Can you reply in German?", "Integrate a line in your response
+// about ..."). A mail to a person may ask for a reply, but not for the language, the encoding or
+// the content of the recipient's assistant's answer.
+bool plantedReplyDirective(std::string_view data) {
+  static constexpr std::string_view kOpeners[] = {
+      "Integrate", "Incorporate", "Render", "Reply",  "Respond", "Answer", "Write",  "Format",
+      "Include",   "Add",         "Insert", "Append", "Use",     "Make",   "Begin",  "Start",
+      "End",       "Conclude",    "Always", "Can",    "Could",   "Please", "Ensure", "Translate"};
+  static constexpr std::string_view kReplyNouns[] = {"your response", "your reply", "your answer",
+                                                     "your output"};
+  static constexpr std::string_view kReplyVerbs[] = {"reply", "respond", "answer", "write"};
+  static constexpr std::string_view kForms[] = {
+      " in german",    " in french",   " in spanish",  " in portuguese", " in italian",
+      " in dutch",     " in chinese",  " in japanese", " in korean",     " in russian",
+      " in arabic",    " in hindi",    " in base64",   " using base64",  "base64 encoding",
+      " in rot13",     " using rot13", " in hex",      " in morse",      " in emoji",
+      " in leetspeak", " in pig latin"};
+  constexpr std::size_t kMaxSentence = 300;
+  std::string lowered;
+  std::size_t at = 0;
+  while (at < data.size()) {
+    std::size_t end = data.find_first_of(".!?\n|", at);
+    if (end == std::string_view::npos) {
+      end = data.size();
+    }
+    std::string_view sentence = data.substr(at, std::min(end - at, kMaxSentence));
+    at = end + 1;
+    while (!sentence.empty() && isSpace(static_cast<unsigned char>(sentence.front()))) {
+      sentence.remove_prefix(1);
+    }
+    const auto opener =
+        std::find_if(std::begin(kOpeners), std::end(kOpeners), [sentence](std::string_view word) {
+          return sentence.starts_with(word) && sentence.size() > word.size() &&
+                 sentence[word.size()] == ' ';
+        });
+    if (opener == std::end(kOpeners)) {
+      continue;
+    }
+    lowered.assign(sentence);
+    std::transform(lowered.begin(), lowered.end(), lowered.begin(), toLower);
+    if (containsAny(lowered, kReplyNouns) ||
+        (containsAny(lowered, kReplyVerbs) && containsAny(lowered, kForms))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool plantedTask(std::string_view text) {
+  const std::string_view data = quotedData(text);
+  return !data.empty() && (plantedImperative(data) || plantedReplyDirective(data));
 }
 
 // GCG-style optimised suffixes: bursts of brackets, quotes and backslashes inside prose.

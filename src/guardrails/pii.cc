@@ -6,7 +6,9 @@
 #include "guardrails/phone.h"
 #include "guardrails/validators.h"
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 #include <string>
 
 #if defined(__SSE2__)
@@ -295,13 +297,28 @@ std::size_t parseGroups(std::string_view text, const NumberRun& run,
   return count;
 }
 
-std::string digitsOf(std::string_view text, const Group* first, const Group* last) {
-  std::string digits;
-  for (const Group* g = first; g <= last; ++g) {
-    digits.append(text.substr(g->dstart, g->dend - g->dstart));
+// The digits of groups first..last without their separators, in a buffer on the stack (this
+// runs for every card and SSN shape). Cards have at most 19 digits; a longer run comes back
+// empty, which no validator accepts.
+class GroupDigits {
+ public:
+  GroupDigits(std::string_view text, const Group* first, const Group* last) {
+    for (const Group* g = first; g <= last; ++g) {
+      const std::size_t n = g->dend - g->dstart;
+      if (size_ + n > buffer_.size()) {
+        size_ = 0;
+        return;
+      }
+      std::memcpy(buffer_.data() + size_, text.data() + g->dstart, n);
+      size_ += n;
+    }
   }
-  return digits;
-}
+  std::string_view view() const { return {buffer_.data(), size_}; }
+
+ private:
+  std::array<char, 32> buffer_;
+  std::size_t size_ = 0;
+};
 
 // Letters or "word-" right before a number make it part of an identifier (INV-2025-656881,
 // E509558, v1.2.3.4); '#', '$', '@', '/' and friends make it an order number, a price, a date.
@@ -336,26 +353,28 @@ bool attachedRight(std::string_view text, std::size_t end) {
   return false;
 }
 
-// Whole-word, case-insensitive search for any of `words` in `haystack`.
+// Whole-word, case-insensitive search for any of `words` (lower-case letters only) in
+// `haystack`: a word matches a maximal run of letters that equals it, so one pass over the runs
+// with a length check replaces a substring search per word.
 bool containsWordCi(std::string_view haystack, std::initializer_list<std::string_view> words) {
-  for (std::string_view word : words) {
-    for (std::size_t from = 0; from + word.size() <= haystack.size();) {
-      std::size_t i = from;
-      std::size_t k = 0;
-      while (k < word.size() && toLower(haystack[i + k]) == word[k]) {
-        ++k;
-      }
-      if (k == word.size()) {
-        const bool left_ok = i == 0 || !isAlpha(static_cast<unsigned char>(haystack[i - 1]));
-        const std::size_t after = i + word.size();
-        const bool right_ok =
-            after >= haystack.size() || !isAlpha(static_cast<unsigned char>(haystack[after]));
-        if (left_ok && right_ok) {
-          return true;
-        }
-      }
-      ++from;
+  std::size_t i = 0;
+  while (i < haystack.size()) {
+    if (!isAlpha(static_cast<unsigned char>(haystack[i]))) {
+      ++i;
+      continue;
     }
+    std::size_t end = i + 1;
+    while (end < haystack.size() && isAlpha(static_cast<unsigned char>(haystack[end]))) {
+      ++end;
+    }
+    const std::string_view run = haystack.substr(i, end - i);
+    for (std::string_view word : words) {
+      if (word.size() == run.size() && std::equal(run.begin(), run.end(), word.begin(),
+                                                  [](char a, char b) { return toLower(a) == b; })) {
+        return true;
+      }
+    }
+    i = end;
   }
   return false;
 }
@@ -599,7 +618,8 @@ std::size_t tryCard(std::string_view text, const std::array<Group, kMaxGroups>& 
     return 0;  // the middle of a dashed or dotted number
   }
   auto accept = [&](std::size_t j) {
-    const std::string number = digitsOf(text, &g[i], &g[j]);
+    const GroupDigits digits(text, &g[i], &g[j]);
+    const std::string_view number = digits.view();
     const auto brand = cardBrand(number);
     if (!brand || !luhnValid(number) || attachedLeft(text, g[i].dstart) ||
         attachedRight(text, g[j].dend)) {
@@ -665,7 +685,6 @@ std::size_t trySsn(std::string_view text, const std::array<Group, kMaxGroups>& g
     return 0;
   }
   std::size_t used = 0;
-  std::string digits;
   if (i + 2 < count && g[i].digits == 3 && g[i + 1].digits == 2 && g[i + 2].digits == 4 &&
       g[i + 1].sep == g[i + 2].sep && (g[i + 1].sep == '-' || g[i + 1].sep == ' ') &&
       !g[i + 1].open_paren && !g[i + 2].open_paren && !g[i + 1].close_paren &&
@@ -685,11 +704,9 @@ std::size_t trySsn(std::string_view text, const std::array<Group, kMaxGroups>& g
       return 0;
     }
     used = 3;
-    digits = digitsOf(text, &g[i], &g[i + 2]);
   } else if (g[i].digits == 9 && (i + 1 >= count || g[i + 1].sep == ' ') &&
              ssnContext(text, g[i].dstart, 48)) {
     used = 1;
-    digits = digitsOf(text, &g[i], &g[i]);
   } else {
     return 0;
   }
@@ -698,6 +715,8 @@ std::size_t trySsn(std::string_view text, const std::array<Group, kMaxGroups>& g
   if (attachedLeft(text, start) || attachedRight(text, end)) {
     return used;
   }
+  const GroupDigits buffer(text, &g[i], &g[i + used - 1]);
+  const std::string_view digits = buffer.view();
   if (!ssnValid(parseInt(digits.substr(0, 3)), parseInt(digits.substr(3, 2)),
                 parseInt(digits.substr(5, 4)))) {
     return used;  // an SSA-invalid SSN is nothing else either
@@ -785,6 +804,12 @@ std::size_t tryPhone(std::string_view text, const std::array<Group, kMaxGroups>&
 }  // namespace
 
 void detectNumbers(std::string_view text, const NumberRun& run, std::vector<Candidate>& out) {
+  // Nothing below is shorter than a dotted quad ("1.2.3.4"): phones have 8+ digits, SSNs 9,
+  // cards 13+. Most runs in prose are years, times, counts and versions.
+  constexpr std::size_t kShortestNumberEntity = 7;
+  if (run.end - run.start < kShortestNumberEntity) {
+    return;
+  }
   std::array<Group, kMaxGroups> groups;
   const std::size_t count = parseGroups(text, run, groups);
   std::size_t i = 0;

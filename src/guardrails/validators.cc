@@ -4,7 +4,9 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -198,6 +200,16 @@ double shannonEntropy(std::string_view text) {
   if (text.empty()) {
     return 0.0;
   }
+  // H = log2(n) - (1/n) * sum(c * log2(c)) over the byte counts c: one log2 per call instead of
+  // one per distinct byte, with c * log2(c) from a table for the short values detectors check.
+  constexpr std::size_t kTabled = 257;
+  static const std::array<double, kTabled> kCLog2C = [] {
+    std::array<double, kTabled> table{};
+    for (std::size_t c = 1; c < kTabled; ++c) {
+      table[c] = static_cast<double>(c) * std::log2(static_cast<double>(c));
+    }
+    return table;
+  }();
   std::array<std::uint32_t, 256> counts{};
   std::array<unsigned char, 256> symbols;  // distinct bytes, in order of first appearance
   std::size_t distinct = 0;
@@ -207,13 +219,13 @@ double shannonEntropy(std::string_view text) {
       symbols[distinct++] = b;
     }
   }
-  const double n = static_cast<double>(text.size());
-  double entropy = 0.0;
+  double sum = 0.0;
   for (std::size_t i = 0; i < distinct; ++i) {
-    const double p = counts[symbols[i]] / n;
-    entropy -= p * std::log2(p);
+    const std::uint32_t c = counts[symbols[i]];
+    sum += c < kTabled ? kCLog2C[c] : static_cast<double>(c) * std::log2(static_cast<double>(c));
   }
-  return entropy;
+  const double n = static_cast<double>(text.size());
+  return std::max(0.0, std::log2(n) - sum / n);
 }
 
 bool base64Decode(std::string_view in, std::string& out) {
@@ -251,15 +263,30 @@ bool base64Decode(std::string_view in, std::string& out) {
   return true;
 }
 
+namespace {
+
+constexpr std::string_view kPlaceholderWords[] = {
+    "changeme",    "change_me", "change-me", "example", "placeholder", "redacted", "your_",
+    "your-",       "yourpass",  "xxxx",      "****",    "....",        "<",        ">",
+    "${",          "{{",        "%s",        "todo",    "dummy",       "sample",   "password",
+    "secret",      "replace",   "insert",    "notreal", "fake",        "test1234", "12345678",
+    "abcdefgh",    "qwerty",    "letmein",   "null",    "undefined",   "none",     "env(",
+    "process.env", "os.environ"};
+static_assert(std::size(kPlaceholderWords) <= 64);
+
+// For each byte, the placeholder words that start with it (bit i: kPlaceholderWords[i]).
+constexpr std::array<std::uint64_t, 256> kPlaceholderByFirstByte = [] {
+  std::array<std::uint64_t, 256> table{};
+  for (std::size_t i = 0; i < std::size(kPlaceholderWords); ++i) {
+    table[static_cast<unsigned char>(kPlaceholderWords[i].front())] |= std::uint64_t{1} << i;
+  }
+  return table;
+}();
+
+}  // namespace
+
 bool looksLikePlaceholder(std::string_view value) {
-  static constexpr std::string_view kWords[] = {
-      "changeme",    "change_me", "change-me", "example", "placeholder", "redacted", "your_",
-      "your-",       "yourpass",  "xxxx",      "****",    "....",        "<",        ">",
-      "${",          "{{",        "%s",        "todo",    "dummy",       "sample",   "password",
-      "secret",      "replace",   "insert",    "notreal", "fake",        "test1234", "12345678",
-      "abcdefgh",    "qwerty",    "letmein",   "null",    "undefined",   "none",     "env(",
-      "process.env", "os.environ"};
-  // One lower-cased copy, then plain substring searches (memchr-based).
+  // One lower-cased copy, then one pass that compares only the words starting at each byte.
   char buffer[256];
   const std::size_t n = std::min(value.size(), sizeof(buffer));
   std::array<bool, 256> seen{};
@@ -277,9 +304,17 @@ bool looksLikePlaceholder(std::string_view value) {
     return true;
   }
   const std::string_view lowered(buffer, n);
-  for (std::string_view word : kWords) {
-    if (lowered.find(word) != std::string_view::npos) {
-      return true;
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::uint64_t words = kPlaceholderByFirstByte[static_cast<unsigned char>(buffer[i])];
+         words != 0; words &= words - 1) {
+      const std::string_view word = kPlaceholderWords[std::countr_zero(words)];
+      // The second byte first: most candidates fail there without a call to memcmp.
+      if (word.size() > 1 && (i + 1 >= n || buffer[i + 1] != word[1])) {
+        continue;
+      }
+      if (lowered.substr(i, word.size()) == word) {
+        return true;
+      }
     }
   }
   return false;
