@@ -6,41 +6,34 @@
 // one auth.failed_burst entry in the instance chain.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 
-import { startOpenAIDouble } from './doubles/openai_double.js';
 import {
+  DEV_MODE_ENV,
   adminApi,
   adminOk,
-  baseConfig,
   copyDataDir,
-  makeTempDir,
   parseCsv,
   parseJsonl,
   randomBase62,
   randomSecret,
-  removeTempDir,
   runCli,
   sqlite,
   sqliteOk,
   sqliteRows,
-  startGateway,
 } from './lib/gatehouse.js';
-
-const ENV = { GATEHOUSE_MASTER_KEY: '', GATEHOUSE_MASTER_KEY_FILE: '', GATEHOUSE_ENV: '' };
+import { STANDARD_MODELS, useEnvironment } from './lib/harness.js';
 
 let dir;
 let dataDir;
-let openai;
 let gateway;
 let su;
 let org;
 let orgAdmin;
 let orgAdminId;
 
-const cli = (args, data = dataDir) => runCli([...args, '--data-dir', data], { env: ENV });
+const cli = (args, data = dataDir) => runCli([...args, '--data-dir', data], { env: DEV_MODE_ENV });
 
 async function verifyJson(data) {
   const r = await cli(['audit', 'verify', '--json'], data);
@@ -49,15 +42,14 @@ async function verifyJson(data) {
   return { code: r.code, report, stdout: r.stdout, stderr: r.stderr };
 }
 
+// Development mode (no master key from outside), no caller key: the file works through the
+// bootstrap admin key.
+const fixture = useEnvironment({
+  models: { 'gpt-test': STANDARD_MODELS['gpt-test'] }, keys: [], env: DEV_MODE_ENV, prefix: 'gatehouse-audit-',
+});
+
 before(async () => {
-  dir = makeTempDir('gatehouse-audit-');
-  dataDir = path.join(dir, 'data');
-  fs.mkdirSync(dataDir);
-  openai = await startOpenAIDouble();
-  gateway = await startGateway({
-    config: baseConfig({ openai, dir, models: { 'gpt-test': [{ provider: 'oa', model: 'upstream-gpt' }] } }),
-    dataDir, dir, env: { ...ENV, OA_KEY: openai.apiKey },
-  });
+  ({ dir, dataDir, gateway } = await fixture.ready());
   su = gateway.bootstrapKey;
   assert.ok(su, 'bootstrap key printed');
   const url = gateway.url;
@@ -78,15 +70,6 @@ before(async () => {
   const cliKey = await cli(['keys', 'create', '--org', org.id, '--project', project.id, '--name', 'k2', '--json']);
   assert.equal(cliKey.code, 0, cliKey.stderr);
   await adminOk(url, orgAdmin, 'PUT', `${o}/models`, { name: 'm', deployments: [{ provider: 'oa', model: 'upstream-gpt' }] });
-});
-
-after(async () => {
-  try {
-    if (gateway) await gateway.stop();
-  } finally {
-    if (openai) await openai.close();
-    removeTempDir(dir);
-  }
 });
 
 // --- Recomputing an entry's hash from an export line (the documented canonical encoding) -----

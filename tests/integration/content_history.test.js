@@ -3,30 +3,21 @@
 // back through the API (audited); the database never holds it in clear; organisations that did
 // not opt in, and requests that were refused, leave nothing behind.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 
-import { startOpenAIDouble } from './doubles/openai_double.js';
 import {
+  DEV_MODE_ENV,
   adminApi,
   adminOk,
-  baseConfig,
-  makeTempDir,
   marker,
   openaiHeaders,
   rawDataDirFiles,
   rawRequest,
-  removeTempDir,
-  startGateway,
   waitFor,
 } from './lib/gatehouse.js';
+import { STANDARD_MODELS, useEnvironment } from './lib/harness.js';
 
-const ENV = { GATEHOUSE_MASTER_KEY: '', GATEHOUSE_MASTER_KEY_FILE: '', GATEHOUSE_ENV: '' };
-
-let dir;
 let dataDir;
-let openai;
 let gateway;
 const keeping = {};
 const plain = {};
@@ -52,26 +43,16 @@ async function organisation(o, label, history) {
 const history = async (o, key = o.owner.key) =>
   adminApi(gateway.url, key, 'GET', `/orgs/${o.org.id}/history?limit=100`);
 
-before(async () => {
-  dir = makeTempDir('gatehouse-history-');
-  dataDir = path.join(dir, 'data');
-  fs.mkdirSync(dataDir);
-  openai = await startOpenAIDouble();
-  gateway = await startGateway({
-    config: baseConfig({ openai, dir, models: { 'gpt-test': [{ provider: 'oa', model: 'upstream-gpt' }] } }),
-    dataDir, dir, env: { ...ENV, OA_KEY: openai.apiKey },
-  });
-  await organisation(keeping, 'keeping', true);
-  await organisation(plain, 'plain', false);
+// Development mode (no master key from outside), no caller key: the file works through the
+// bootstrap admin key.
+const fixture = useEnvironment({
+  models: { 'gpt-test': STANDARD_MODELS['gpt-test'] }, keys: [], env: DEV_MODE_ENV, prefix: 'gatehouse-history-',
 });
 
-after(async () => {
-  try {
-    if (gateway) await gateway.stop();
-  } finally {
-    if (openai) await openai.close();
-    removeTempDir(dir);
-  }
+before(async () => {
+  ({ dataDir, gateway } = await fixture.ready());
+  await organisation(keeping, 'keeping', true);
+  await organisation(plain, 'plain', false);
 });
 
 test('an opted-in organisation reads back what its caller sent and received, whole and streamed', async () => {

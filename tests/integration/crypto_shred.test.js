@@ -9,26 +9,24 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { startOpenAIDouble } from './doubles/openai_double.js';
 import {
+  DEV_MODE_ENV,
   adminApi,
   adminOk,
   baseConfig,
   copyDataDir,
-  makeTempDir,
   marker,
   openaiHeaders,
   rawDataDirFiles,
   randomSecret,
   rawRequest,
-  removeTempDir,
   sqliteOk,
   sqliteRows,
   startGateway,
   waitFor,
 } from './lib/gatehouse.js';
+import { STANDARD_MODELS, useEnvironment } from './lib/harness.js';
 
-const ENV = { GATEHOUSE_MASTER_KEY: '', GATEHOUSE_MASTER_KEY_FILE: '', GATEHOUSE_ENV: '' };
 // Every table holding organisation data, and the column naming the organisation.
 const ORG_TABLES = {
   organizations: 'id', projects: 'org_id', memberships: 'org_id', caller_keys: 'org_id', admin_keys: 'org_id',
@@ -80,15 +78,14 @@ async function populate(o, label) {
   }
 }
 
+// Development mode (no master key from outside), no caller key: the file works through the
+// bootstrap admin key.
+const fixture = useEnvironment({
+  models: { 'gpt-test': STANDARD_MODELS['gpt-test'] }, keys: [], env: DEV_MODE_ENV, prefix: 'gatehouse-shred-',
+});
+
 before(async () => {
-  dir = makeTempDir('gatehouse-shred-');
-  dataDir = path.join(dir, 'data');
-  fs.mkdirSync(dataDir);
-  openai = await startOpenAIDouble();
-  gateway = await startGateway({
-    config: baseConfig({ openai, dir, models: { 'gpt-test': [{ provider: 'oa', model: 'upstream-gpt' }] } }),
-    dataDir, dir, env: { ...ENV, OA_KEY: openai.apiKey },
-  });
+  ({ dir, dataDir, openai, gateway } = await fixture.ready());
   su = gateway.bootstrapKey;
   await populate(doomed, 'doomed');
   await populate(kept, 'kept');
@@ -104,14 +101,9 @@ before(async () => {
   assert.equal(inBackup[0].n, 2, 'the backup holds the organisation\'s sealed provider keys');
 });
 
+// The fixture stops the first gateway and the doubles; the restored one is this file's.
 after(async () => {
-  try {
-    if (gateway) await gateway.stop();
-    if (restored) await restored.stop();
-  } finally {
-    if (openai) await openai.close();
-    removeTempDir(dir);
-  }
+  if (restored) await restored.stop();
 });
 
 test('only an owner (or the super-admin) may delete an organisation', async () => {
@@ -189,7 +181,7 @@ test('a pre-deletion backup restored next to the current keyring decrypts nothin
 
   restored = await startGateway({
     config: baseConfig({ openai, dir, models: { 'gpt-test': [{ provider: 'oa', model: 'upstream-gpt' }] } }),
-    dataDir: fresh, dir, env: { ...ENV, OA_KEY: openai.apiKey },
+    dataDir: fresh, dir, env: { ...DEV_MODE_ENV, OA_KEY: openai.apiKey },
   });
   const seenBefore = openai.requests.length;
   for (const [key, label] of [[doomed.caller.key, 'org key'], [doomed.caller2.key, 'project key']]) {

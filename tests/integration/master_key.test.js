@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 
 import { startOpenAIDouble } from './doubles/openai_double.js';
 import {
+  DEV_MODE_ENV,
   REPO_ROOT,
   adminApi,
   adminOk,
@@ -29,11 +30,6 @@ import {
   waitFor,
 } from './lib/gatehouse.js';
 
-const NO_KEY_ENV = {
-  GATEHOUSE_MASTER_KEY: '', GATEHOUSE_MASTER_KEY_FILE: '', GATEHOUSE_MASTER_KEY_PREVIOUS: '',
-  GATEHOUSE_MASTER_KEY_PREVIOUS_FILE: '', GATEHOUSE_ENV: '',
-};
-
 let dir;
 let dataDir;
 let openai;
@@ -47,7 +43,7 @@ const orgs = {}; // label -> {org, callerKey, providerSecret}
 let defaultCaller;
 const running = new Set();
 
-const keyEnv = (file) => ({ ...NO_KEY_ENV, GATEHOUSE_MASTER_KEY_FILE: file, OA_KEY: openai.apiKey });
+const keyEnv = (file) => ({ ...DEV_MODE_ENV, GATEHOUSE_MASTER_KEY_FILE: file, OA_KEY: openai.apiKey });
 const cli = (args, env) => runCli([...args, '--config', gateway.configFile, '--data-dir', dataDir], { env, timeoutMs: 20000 });
 
 const chat = (url, key, m) => rawRequest(`${url}/v1/chat/completions`, {
@@ -304,7 +300,7 @@ test('production mode without a master key refuses to start, naming GATEHOUSE_MA
       const configFile = path.join(prodDir, 'gatehouse.toml');
       fs.writeFileSync(configFile, renderToml(cfg));
       const r = await runCli(['serve', '--config', configFile, '--data-dir', data],
-        { env: { ...NO_KEY_ENV, OA_KEY: openai.apiKey, ...env }, timeoutMs: 15000 });
+        { env: { ...DEV_MODE_ENV, OA_KEY: openai.apiKey, ...env }, timeoutMs: 15000 });
       assert.ok(r.code > 0, `${label}: serve exits non-zero by itself (${r.code}):\n${r.stdout}\n${r.stderr}`);
       assert.ok(!/listening on/.test(r.stdout), `${label}: never listens`);
       assert.match(r.stderr, /GATEHOUSE_MASTER_KEY/, `${label}: names the variable: ${r.stderr}`);
@@ -322,7 +318,7 @@ test('production mode without a master key refuses to start, naming GATEHOUSE_MA
     const configFile = path.join(prodDir, 'gatehouse.toml');
     fs.writeFileSync(configFile, renderToml(config));
     const r = await runCli(['serve', '--config', configFile, '--data-dir', path.join(prodDir, 'data')],
-      { env: { ...NO_KEY_ENV, GATEHOUSE_ENV: 'production', GATEHOUSE_MASTER_KEY: shortKey, OA_KEY: openai.apiKey }, timeoutMs: 15000 });
+      { env: { ...DEV_MODE_ENV, GATEHOUSE_ENV: 'production', GATEHOUSE_MASTER_KEY: shortKey, OA_KEY: openai.apiKey }, timeoutMs: 15000 });
     assert.ok(r.code > 0, `short key refused: ${r.stderr}`);
     assert.match(r.stderr, /GATEHOUSE_MASTER_KEY/);
     assert.ok(!r.stderr.includes(shortKey) && !r.stdout.includes(shortKey), 'the short key is not echoed');
@@ -338,7 +334,7 @@ test('development mode creates master.key (0600) and prints a WARNING on every s
   const starts = [];
   try {
     for (let i = 0; i < 2; i++) {
-      const g = await startGateway({ config, dataDir: data, dir: devDir, env: { ...NO_KEY_ENV, OA_KEY: openai.apiKey } });
+      const g = await startGateway({ config, dataDir: data, dir: devDir, env: { ...DEV_MODE_ENV, OA_KEY: openai.apiKey } });
       running.add(g);
       starts.push(g);
       const keyPath = path.join(data, 'master.key');

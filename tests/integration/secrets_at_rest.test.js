@@ -5,36 +5,29 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 
-import { startOpenAIDouble } from './doubles/openai_double.js';
 import {
   ADMIN_KEY_PATTERN,
+  DEV_MODE_ENV,
   KEY_PATTERN,
   adminApi,
   adminOk,
-  baseConfig,
   cliJson,
   cliOk,
   createKey,
-  makeTempDir,
   marker,
   openaiHeaders,
   rawDataDirFiles,
   rawRequest,
   randomSecret,
-  removeTempDir,
   runCli,
   secretEncodings,
   splitKey,
   sqliteOk,
-  startGateway,
   waitFor,
 } from './lib/gatehouse.js';
-
-// No master key from the outer environment: this file runs in development mode (master.key in
-// the data dir), which the CLI and the server share.
-const ENV = { GATEHOUSE_MASTER_KEY: '', GATEHOUSE_MASTER_KEY_FILE: '', GATEHOUSE_ENV: '' };
+import { STANDARD_MODELS, useEnvironment } from './lib/harness.js';
 
 const s = {
   providerKeys: {}, // label -> key
@@ -52,7 +45,7 @@ let orgC;
 
 async function cli(args, { input, reveals = [] } = {}) {
   // --config: the CLI must know the configured providers ("oa") the keys are for.
-  const r = await runCli([...args, '--config', gateway.configFile, '--data-dir', dataDir], { env: ENV, input });
+  const r = await runCli([...args, '--config', gateway.configFile, '--data-dir', dataDir], { env: DEV_MODE_ENV, input });
   s.cliOutput.push({ what: args.slice(0, 2).join(' '), stdout: r.stdout, stderr: r.stderr, reveals });
   assert.equal(r.code, 0, `gatehouse ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
@@ -63,15 +56,14 @@ const chat = (key, m, extra = {}) => rawRequest(`${gateway.url}/v1/chat/completi
   body: { model: 'gpt-test', messages: [{ role: 'user', content: `secrets ${m}` }], ...extra },
 });
 
+// Development mode (no master key from outside), no caller key: the file works through the
+// bootstrap admin key.
+const fixture = useEnvironment({
+  models: { 'gpt-test': STANDARD_MODELS['gpt-test'] }, keys: [], env: DEV_MODE_ENV, prefix: 'gatehouse-secrets-',
+});
+
 before(async () => {
-  dir = makeTempDir('gatehouse-secrets-');
-  dataDir = path.join(dir, 'data');
-  fs.mkdirSync(dataDir);
-  openai = await startOpenAIDouble();
-  gateway = await startGateway({
-    config: baseConfig({ openai, dir, models: { 'gpt-test': [{ provider: 'oa', model: 'upstream-gpt' }] } }),
-    dataDir, dir, env: { ...ENV, OA_KEY: openai.apiKey },
-  });
+  ({ dir, dataDir, openai, gateway } = await fixture.ready());
   const su = gateway.bootstrapKey;
   assert.match(su ?? '', ADMIN_KEY_PATTERN, `bootstrap key on stdout: ${gateway.logs.stdout}`);
   s.adminKeys.bootstrap = su;
@@ -90,11 +82,11 @@ before(async () => {
   const adminA = await adminOk(url, su, 'POST', `/orgs/${orgA.id}/admin-keys`, { name: 'ops', role: 'admin' });
   s.adminKeys.a = adminA.key;
   const plainAdmin = await runCli(['admin-keys', 'create', '--org', orgB.id, '--role', 'owner', '--name', 'ops',
-    '--data-dir', dataDir], { env: ENV });
+    '--data-dir', dataDir], { env: DEV_MODE_ENV });
   assert.equal(plainAdmin.code, 0, plainAdmin.stderr);
   s.adminKeys.b = plainAdmin.stdout.trim();
   s.cliOutput.push({ what: 'admin-keys create', stdout: plainAdmin.stdout, stderr: plainAdmin.stderr, reveals: [s.adminKeys.b] });
-  const adminB2 = await cliJson(dataDir, ['admin-keys', 'create', '--org', orgB.id, '--role', 'viewer', '--name', 'ro'], { env: ENV });
+  const adminB2 = await cliJson(dataDir, ['admin-keys', 'create', '--org', orgB.id, '--role', 'viewer', '--name', 'ro'], { env: DEV_MODE_ENV });
   s.adminKeys.b2 = adminB2.key;
   for (const k of Object.values(s.adminKeys)) assert.match(k, ADMIN_KEY_PATTERN);
 
@@ -126,9 +118,9 @@ before(async () => {
   await apiKey('a1', orgA, prjA);
   await apiKey('a2', orgA, prjA2);
   await apiKey('c1', orgC, prjC);
-  const b1 = await createKey(dataDir, 'b1', { org: orgB.id, project: prjB.id, env: ENV });
+  const b1 = await createKey(dataDir, 'b1', { org: orgB.id, project: prjB.id, env: DEV_MODE_ENV });
   s.callerKeys.b1 = { id: b1.id, key: b1.key, org: orgB.id };
-  const plainKey = await runCli(['keys', 'create', '--name', 'd1', '--data-dir', dataDir], { env: ENV });
+  const plainKey = await runCli(['keys', 'create', '--name', 'd1', '--data-dir', dataDir], { env: DEV_MODE_ENV });
   assert.equal(plainKey.code, 0, plainKey.stderr);
   s.callerKeys.d1 = { id: null, key: plainKey.stdout.trim(), org: 'org_default' };
   s.cliOutput.push({ what: 'keys create', stdout: plainKey.stdout, stderr: plainKey.stderr, reveals: [s.callerKeys.d1.key] });
@@ -162,15 +154,6 @@ before(async () => {
   for (const k of Object.values(s.adminKeys)) {
     const r = await adminApi(url, `${k.slice(0, -8)}AAAAAAAA`, 'GET', '/me');
     assert.equal(r.status, 401);
-  }
-});
-
-after(async () => {
-  try {
-    if (gateway) await gateway.stop();
-  } finally {
-    if (openai) await openai.close();
-    removeTempDir(dir);
   }
 });
 
@@ -232,24 +215,24 @@ test('list and get responses (API and CLI) show last_four, never a provider key 
   assert.equal(one.last_four, s.providerKeys['a-org'].slice(-4));
   assert.ok(!('key' in one) && !('ciphertext' in one), `no key fields: ${JSON.stringify(one)}`);
 
-  const cliList = await cliJson(dataDir, ['providers', 'keys', '--org', orgB.id], { env: ENV });
+  const cliList = await cliJson(dataDir, ['providers', 'keys', '--org', orgB.id], { env: DEV_MODE_ENV });
   lists.push(['CLI providers keys B', cliList]);
   const cliByName = Object.fromEntries(cliList.data.map((k) => [k.name, k]));
   assert.equal(cliByName['b-stdin']?.last_four, s.providerKeys['b-stdin'].slice(-4));
   assert.equal(cliByName['b-file']?.last_four, s.providerKeys['b-file'].slice(-4),
     'the --key-file key lost its trailing newline before last_four was taken');
-  const human = await cliOk(['providers', 'keys', '--org', orgB.id, '--data-dir', dataDir], { env: ENV });
+  const human = await cliOk(['providers', 'keys', '--org', orgB.id, '--data-dir', dataDir], { env: DEV_MODE_ENV });
   lists.push(['CLI providers keys (human)', human]);
   assert.ok(human.includes(s.providerKeys['b-stdin'].slice(-4)));
-  const defaultList = await cliJson(dataDir, ['providers', 'keys'], { env: ENV });
+  const defaultList = await cliJson(dataDir, ['providers', 'keys'], { env: DEV_MODE_ENV });
   lists.push(['CLI providers keys default', defaultList]);
   assert.equal(defaultList.data.find((k) => k.name === 'default')?.last_four, s.providerKeys.default.slice(-4));
 
   lists.push(['API keys A', await adminOk(url, su, 'GET', `/orgs/${orgA.id}/keys`)]);
   lists.push(['API key get', await adminOk(url, su, 'GET', `/orgs/${orgA.id}/keys/${s.callerKeys.a1.id}`)]);
-  lists.push(['CLI keys B', await cliJson(dataDir, ['keys', 'list', '--org', orgB.id], { env: ENV })]);
+  lists.push(['CLI keys B', await cliJson(dataDir, ['keys', 'list', '--org', orgB.id], { env: DEV_MODE_ENV })]);
   lists.push(['API admin-keys A', await adminOk(url, su, 'GET', `/orgs/${orgA.id}/admin-keys`)]);
-  lists.push(['CLI admin-keys B', await cliJson(dataDir, ['admin-keys', 'list', '--org', orgB.id], { env: ENV })]);
+  lists.push(['CLI admin-keys B', await cliJson(dataDir, ['admin-keys', 'list', '--org', orgB.id], { env: DEV_MODE_ENV })]);
   lists.push(['API orgs', await adminOk(url, su, 'GET', '/orgs')]);
   lists.push(['API me', await adminOk(url, s.adminKeys.a, 'GET', '/me')]);
   lists.push(['API audit A', await adminOk(url, su, 'GET', `/orgs/${orgA.id}/audit`)]);

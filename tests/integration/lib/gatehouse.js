@@ -27,6 +27,15 @@ export function assertBinaryExists() {
   }
 }
 
+/**
+ * An environment with no master key from outside: the server and CLI run in development mode
+ * (master.key generated in the data dir, which both share), whatever the caller's shell has set.
+ */
+export const DEV_MODE_ENV = {
+  GATEHOUSE_MASTER_KEY: '', GATEHOUSE_MASTER_KEY_FILE: '', GATEHOUSE_MASTER_KEY_PREVIOUS: '',
+  GATEHOUSE_MASTER_KEY_PREVIOUS_FILE: '', GATEHOUSE_ENV: '',
+};
+
 /** A fresh temporary directory; removed by removeTempDir unless GATEHOUSE_KEEP_TMP is set. */
 export function makeTempDir(prefix = 'gatehouse-it-') {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

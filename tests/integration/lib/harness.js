@@ -31,25 +31,29 @@ export function anthropicClient(baseUrl, apiKey, options = {}) {
   return new Anthropic({ apiKey, baseURL: baseUrl, maxRetries: 0, timeout: 20000, ...options });
 }
 
-/** Starts the doubles and a gateway whose config is built by `configure(ctx)` (or baseConfig). */
+/**
+ * Starts the doubles and a gateway whose config is built by `configure(ctx)` (or baseConfig).
+ * `env` is added to the gateway's and the key-creating CLI's environment (e.g. DEV_MODE_ENV);
+ * `keys: []` starts with no caller key (files that work through the bootstrap admin key).
+ */
 export async function startEnvironment(
-  { models = STANDARD_MODELS, server, routing, configure, keys = ['main'] } = {},
+  { models = STANDARD_MODELS, server, routing, configure, keys = ['main'], env = {}, prefix } = {},
   ctx = {},
 ) {
-  ctx.dir = makeTempDir();
+  ctx.dir = makeTempDir(prefix);
   ctx.dataDir = path.join(ctx.dir, 'data');
   fs.mkdirSync(ctx.dataDir);
   ctx.openai = await startOpenAIDouble();
   ctx.anthropic = await startAnthropicDouble();
   ctx.keys = {};
-  for (const name of keys) ctx.keys[name] = await createKey(ctx.dataDir, name);
+  for (const name of keys) ctx.keys[name] = await createKey(ctx.dataDir, name, { env });
   ctx.key = ctx.keys[keys[0]];
   const config = configure
     ? configure(ctx)
     : baseConfig({ openai: ctx.openai, anthropic: ctx.anthropic, dir: ctx.dir, models, server, routing });
   ctx.config = config;
   ctx.gateway = await startGateway({
-    config, dataDir: ctx.dataDir, dir: ctx.dir, env: { OA_KEY: ctx.openai.apiKey },
+    config, dataDir: ctx.dataDir, dir: ctx.dir, env: { ...env, OA_KEY: ctx.openai.apiKey },
   });
   ctx.url = ctx.gateway.url;
   ctx.oa = (key = ctx.key.key, options) => openaiClient(ctx.url, key, options);
