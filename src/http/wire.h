@@ -20,6 +20,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include <gatehouse/common/secret.h>
 #include <gatehouse/common/task.h>
 
 #include <array>
@@ -63,6 +64,9 @@ Task<boost::system::error_code> read(Stream& stream, beast::flat_buffer& buffer,
       boost::system::error_code ec;
       const bool header_was_done = parser.is_header_done();
       const std::size_t used = parser.put(buffer.data(), ec);
+      // The parser has copied what it took (fields, body); the raw bytes, which include the
+      // caller's key on the server side, are wiped rather than left in the buffer's memory.
+      secureWipe(buffer.data().data(), used);
       buffer.consume(used);
       body_progress = body_progress || (header_was_done && used > 0);
       if (ec && ec != bhttp::error::need_more) {

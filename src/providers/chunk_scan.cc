@@ -27,7 +27,7 @@ class ScanHandler {
   bool on_object_begin(error_code&) {
     if (depth_ == 0) {
       result.is_object = true;
-    } else if (depth_ == 1 && key_ == Key::kUsage) {
+    } else if (depth_ == 1 && last_key_is_usage_) {
       result.needs_inspection = true;
     }
     return open();
@@ -43,7 +43,7 @@ class ScanHandler {
     appendKey(s);
     if (depth_ == 1) {
       const string_view key(key_buffer_, key_overflow_ ? 0 : key_size_);
-      key_ = key == "usage" ? Key::kUsage : Key::kOther;
+      last_key_is_usage_ = key == "usage";
       if (key == "error" || key == "x_groq") {
         result.needs_inspection = true;
       }
@@ -62,8 +62,6 @@ class ScanHandler {
   bool on_comment(string_view, error_code&) { return true; }
 
  private:
-  enum class Key { kOther, kUsage };
-
   bool open() {
     ++depth_;
     return true;
@@ -82,7 +80,7 @@ class ScanHandler {
   }
 
   std::size_t depth_ = 0;
-  Key key_ = Key::kOther;
+  bool last_key_is_usage_ = false;  // Of the top-level object.
   char key_buffer_[16];
   std::size_t key_size_ = 0;
   bool key_overflow_ = false;

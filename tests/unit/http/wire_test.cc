@@ -125,6 +125,19 @@ TEST_F(WireReadTest, LeavesAPipelinedRequestInTheBuffer) {
   EXPECT_EQ(buffer.size(), 0u);
 }
 
+TEST_F(WireReadTest, WipesTheBytesTheParserTook) {
+  const std::string_view first = "GET /a HTTP/1.1\r\nAuthorization: Bearer gtk_secret\r\n\r\n";
+  const std::string_view second = "GET /b HTTP/1.1\r\nHost: x\r\n\r\n";
+  net::write(peer, net::buffer(std::string(first) + std::string(second)));
+  bhttp::request_parser<bhttp::string_body> parser;
+  EXPECT_FALSE(read(parser, Until::kMessage));
+  EXPECT_EQ(parser.get()[bhttp::field::authorization], "Bearer gtk_secret");  // A copy.
+  // The second request is still buffered, so the first one's bytes sit right before it.
+  ASSERT_EQ(beast::buffers_to_string(buffer.data()), second);
+  const char* const taken = static_cast<const char*>(buffer.data().data()) - first.size();
+  EXPECT_EQ(std::string_view(taken, first.size()), std::string(first.size(), '\0'));
+}
+
 TEST_F(WireReadTest, APeerThatClosesBeforeSendingIsEndOfStream) {
   peer.shutdown(tcp::socket::shutdown_send);
   bhttp::request_parser<bhttp::string_body> idle;
