@@ -407,12 +407,10 @@ ScanResult Engine::Impl::run(std::string_view text, const Direction* direction) 
     const std::size_t accepted_from = result.findings.size();
     for (const Ranked& r : cluster) {
       const Candidate& c = *r.candidate;
-      const bool overlaps =
-          std::any_of(result.findings.begin() + static_cast<std::ptrdiff_t>(accepted_from),
-                      result.findings.end(), [&c](const Finding& taken) {
-                        return (taken.start >= c.start && taken.start < c.end) ||
-                               (taken.start < c.start && taken.end > c.start);
-                      });
+      const bool overlaps = std::any_of(
+          result.findings.begin() + static_cast<std::ptrdiff_t>(accepted_from),
+          result.findings.end(),
+          [&c](const Finding& taken) { return taken.start < c.end && c.start < taken.end; });
       if (!overlaps) {
         accept(r);
       }
