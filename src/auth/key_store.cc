@@ -51,7 +51,7 @@ bool CallerIdentity::allowsModel(std::string_view model) const {
 KeyVerifier::KeyVerifier(std::unique_ptr<store::Database> db, SecretString pepper,
                          const Clock& clock)
     : db_(std::move(db)),
-      pepper_(std::move(pepper)),
+      pepper_(pepper.reveal()),
       clock_(clock),
       keys_(std::make_shared<const KeyMap>()) {}
 
@@ -66,12 +66,12 @@ KeyVerifier::Verdict KeyVerifier::verify(std::string_view presented) const {
     return KeyRejection::kMalformed;
   }
   const std::shared_ptr<const KeyMap> keys = keys_.load(std::memory_order_acquire);
-  const auto it = keys->find(std::string(*id));
+  const auto it = keys->find(*id);
   // Compute the HMAC even for an unknown id so the response time does not reveal whether
   // the id exists.
   static const crypto::Sha256Digest kNoSuchKey{};
   const crypto::Sha256Digest& expected = it == keys->end() ? kNoSuchKey : it->second.hash;
-  const crypto::Sha256Digest actual = hashCallerKey(pepper_, presented);
+  const crypto::Sha256Digest actual = pepper_.mac(presented);
   const bool match = constantTimeEquals(
       std::string_view(reinterpret_cast<const char*>(expected.data()), expected.size()),
       std::string_view(reinterpret_cast<const char*>(actual.data()), actual.size()));

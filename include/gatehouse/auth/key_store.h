@@ -4,6 +4,7 @@
 #include <gatehouse/common/clock.h>
 #include <gatehouse/common/result.h>
 #include <gatehouse/common/secret.h>
+#include <gatehouse/crypto/hmac.h>
 
 #include <atomic>
 #include <cstdint>
@@ -57,9 +58,13 @@ class KeyVerifier {
     crypto::Sha256Digest hash;
     std::shared_ptr<const CallerIdentity> identity;
   };
-  using KeyMap = std::unordered_map<std::string, Entry>;
+  // Looked up by the presented key's id without copying it into a std::string.
+  struct IdHash : std::hash<std::string_view> {
+    using is_transparent = void;
+  };
+  using KeyMap = std::unordered_map<std::string, Entry, IdHash, std::equal_to<>>;
   std::unique_ptr<store::Database> db_;
-  SecretString pepper_;
+  crypto::HmacSha256Key pepper_;  // hashCallerKey() under the server pepper, pre-keyed.
   const Clock& clock_;
   std::atomic<std::shared_ptr<const KeyMap>> keys_;
   std::int64_t seen_counter_ = -1;  // Touched only by refresh().

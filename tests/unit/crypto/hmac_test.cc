@@ -7,8 +7,13 @@
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 
+#include <atomic>
 #include <fstream>
+#include <memory>
 #include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
 
 namespace gatehouse::crypto {
 namespace {
@@ -33,6 +38,59 @@ TEST(HmacSha256, MatchesWycheproofVectors) {
     }
   }
   EXPECT_GT(checked, 100);
+}
+
+// The pre-keyed form must give the one-shot result for every Wycheproof key and message, on
+// a context that is re-initialised rather than rebuilt between messages.
+TEST(HmacSha256Key, MatchesTheOneShotMacOnEveryVector) {
+  const auto root = testing::wycheproofFile("hmac_sha256_test.json");
+  int checked = 0;
+  for (const auto& group : root.at("testGroups").as_array()) {
+    for (const auto& test : group.at("tests").as_array()) {
+      const auto& t = test.as_object();
+      const std::string key = testing::hexField(t, "key");
+      const std::string message = testing::hexField(t, "msg");
+      const HmacSha256Key keyed(key);
+      EXPECT_EQ(keyed.mac(message), hmacSha256(key, message)) << "tcId " << t.at("tcId").as_int64();
+      EXPECT_EQ(keyed.mac(message + "x"), hmacSha256(key, message + "x"));
+      EXPECT_EQ(keyed.mac(message), hmacSha256(key, message));
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 100);
+}
+
+// A thread switching between keys, and a key created where a freed one lived, never reuse the
+// other key's context.
+TEST(HmacSha256Key, KeysInterleavedOnOneThreadStayApart) {
+  const HmacSha256Key first("first key");
+  const HmacSha256Key second("second key");
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(first.mac("message"), hmacSha256("first key", "message"));
+    EXPECT_EQ(second.mac("message"), hmacSha256("second key", "message"));
+  }
+  for (int i = 0; i < 3; ++i) {
+    auto replaced = std::make_unique<HmacSha256Key>("key " + std::to_string(i));
+    EXPECT_EQ(replaced->mac("m"), hmacSha256("key " + std::to_string(i), "m"));
+  }
+}
+
+TEST(HmacSha256Key, EachThreadGetsTheSameDigests) {
+  const HmacSha256Key keyed("shared pepper");
+  const Sha256Digest expected = hmacSha256("shared pepper", "gtk_message");
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 1000; ++i) {
+        wrong += keyed.mac("gtk_message") != expected;
+      }
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  EXPECT_EQ(wrong, 0);
 }
 
 TEST(Encoding, Crc32MatchesTheStandardCheckValue) {
