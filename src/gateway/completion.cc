@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 
 namespace gatehouse::gateway {
 namespace {
@@ -299,24 +300,32 @@ Task<void> GatewayHandler::relayWhole(http::ClientResponse response, http::Respo
                   "The upstream provider's response could not be read.");
     co_return;
   }
+  const Dialect upstream = deployment.provider->dialect;
+  const bool passthrough = upstream == call.caller && !call.guard;
+  // Same dialect and unguarded, the upstream's bytes go out untouched, so a SAX pass that
+  // validates them and reads the usage is all they need; anything else is edited as a DOM.
   boost::system::error_code ec;
   json::monotonic_resource arena;
-  json::value parsed = json::parse(*body, ec, &arena);
-  if (ec || !parsed.is_object()) {
+  json::value parsed;
+  std::optional<providers::TokenUsage> usage;
+  if (passthrough) {
+    usage = providers::scanResponseUsage(upstream, *body);
+  } else if (parsed = json::parse(*body, ec, &arena); !ec && parsed.is_object()) {
+    usage = providers::usageFromResponse(upstream, parsed.as_object());
+  }
+  if (!usage) {
     log::warn("upstream_invalid_json",
               {{"request_id", call.record.request_id}, {"deployment", deployment.label}});
     co_await fail(writer, call, 502, "The upstream provider returned an invalid response.");
     co_return;
   }
-  const Dialect upstream = deployment.provider->dialect;
-  const auto usage = providers::usageFromResponse(upstream, parsed.as_object());
-  call.record.input_tokens = usage.input_tokens;
-  call.record.output_tokens = usage.output_tokens;
+  call.record.input_tokens = usage->input_tokens;
+  call.record.output_tokens = usage->output_tokens;
 
   http::Response out;
   out.headers = relayHeaders(response);
-  if (upstream == call.caller && !call.guard) {
-    out.body = std::move(*body);  // Same dialect, unguarded: the upstream's bytes, untouched.
+  if (passthrough) {
+    out.body = std::move(*body);
   } else if (upstream == call.caller) {
     if (auto block = guardResponse(parsed.as_object(), call.caller, *call.guard,
                                    *call.pseudonymizer, call.outcomes)) {

@@ -21,6 +21,7 @@
 #include <boost/url/parse.hpp>
 
 #include <charconv>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -199,6 +200,7 @@ class ClientResponseImpl {
       : client_(client), connection_(std::move(connection)), parser_(std::move(parser)) {
     const auto& head = parser_->get();
     status_ = static_cast<int>(head.result_int());
+    headers_.reserve(static_cast<std::size_t>(std::distance(head.begin(), head.end())));
     for (const auto& field : head) {
       headers_.push_back({std::string(field.name_string()), std::string(field.value())});
     }

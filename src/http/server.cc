@@ -70,18 +70,28 @@ class RequestIdGenerator {
  public:
   RequestIdGenerator() {
     std::random_device device;
-    prefix_ = (static_cast<std::uint64_t>(device()) << 32) | device();
+    const std::uint64_t random = (static_cast<std::uint64_t>(device()) << 32) | device();
+    prefix_ = "req_";
+    appendHex(prefix_, random, 16);
   }
+  // "req_" + 16 random hex digits (per worker) + 8 hex digits of a counter.
   std::string next() {
-    char buffer[40];
-    const int n = std::snprintf(buffer, sizeof buffer, "req_%016llx%08llx",
-                                static_cast<unsigned long long>(prefix_),
-                                static_cast<unsigned long long>(++counter_ & 0xFFFFFFFF));
-    return std::string(buffer, n);
+    std::string id;
+    id.reserve(prefix_.size() + 8);
+    id += prefix_;
+    appendHex(id, ++counter_ & 0xFFFFFFFF, 8);
+    return id;
   }
 
  private:
-  std::uint64_t prefix_ = 0;
+  static void appendHex(std::string& out, std::uint64_t value, int digits) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4) {
+      out += kHex[(value >> shift) & 0xF];
+    }
+  }
+
+  std::string prefix_;
   std::uint64_t counter_ = 0;
 };
 

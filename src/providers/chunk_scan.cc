@@ -1,8 +1,18 @@
+// SAX passes over upstream JSON that is relayed as it arrived: they validate it and pull out
+// the few values the gateway meters, where a DOM would have been built only to be read once.
+
 #include "chunk_scan.h"
+
+#include "json_util.h"
+
+#include <gatehouse/providers/translate.h>
 
 #include <boost/json/basic_parser_impl.hpp>
 
+#include <array>
+#include <cmath>
 #include <cstddef>
+#include <limits>
 
 namespace gatehouse::providers {
 namespace {
@@ -10,18 +20,63 @@ namespace {
 using boost::system::error_code;
 using std::string_view;
 
-// Tracks the depth and the last top-level key; keeps nothing else.
-class ScanHandler {
- public:
+// Accepts every event and keeps nothing; the scanners below hide the callbacks they need.
+struct IgnoringHandler {
   static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
   static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
   static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
   static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
 
-  ChunkScan result;
-
   bool on_document_begin(error_code&) { return true; }
   bool on_document_end(error_code&) { return true; }
+  bool on_array_begin(error_code&) { return true; }
+  bool on_array_end(std::size_t, error_code&) { return true; }
+  bool on_object_begin(error_code&) { return true; }
+  bool on_object_end(std::size_t, error_code&) { return true; }
+  bool on_string_part(string_view, std::size_t, error_code&) { return true; }
+  bool on_string(string_view, std::size_t, error_code&) { return true; }
+  bool on_key_part(string_view, std::size_t, error_code&) { return true; }
+  bool on_key(string_view, std::size_t, error_code&) { return true; }
+  bool on_number_part(string_view, error_code&) { return true; }
+  bool on_int64(std::int64_t, string_view, error_code&) { return true; }
+  bool on_uint64(std::uint64_t, string_view, error_code&) { return true; }
+  bool on_double(double, string_view, error_code&) { return true; }
+  bool on_bool(bool, error_code&) { return true; }
+  bool on_null(error_code&) { return true; }
+  bool on_comment_part(string_view, error_code&) { return true; }
+  bool on_comment(string_view, error_code&) { return true; }
+};
+
+// A key as it arrives in parts, kept only while it is short enough to be one we look for.
+class ShortKey {
+ public:
+  void append(string_view part) {
+    if (size_ + part.size() > sizeof buffer_) {
+      overflow_ = true;
+      return;
+    }
+    part.copy(buffer_ + size_, part.size());
+    size_ += part.size();
+  }
+  // The whole key (empty if it was too long), and a fresh start for the next one.
+  string_view take() {
+    const string_view key(buffer_, overflow_ ? 0 : size_);
+    size_ = 0;
+    overflow_ = false;
+    return key;
+  }
+
+ private:
+  char buffer_[32];
+  std::size_t size_ = 0;
+  bool overflow_ = false;
+};
+
+// Tracks the depth and the last top-level key; keeps nothing else.
+class ChunkHandler : public IgnoringHandler {
+ public:
+  ChunkScan result;
+
   bool on_array_begin(error_code&) { return open(); }
   bool on_array_end(std::size_t, error_code&) { return close(); }
   bool on_object_begin(error_code&) {
@@ -33,33 +88,21 @@ class ScanHandler {
     return open();
   }
   bool on_object_end(std::size_t, error_code&) { return close(); }
-  bool on_string_part(string_view, std::size_t, error_code&) { return true; }
-  bool on_string(string_view, std::size_t, error_code&) { return true; }
   bool on_key_part(string_view s, std::size_t, error_code&) {
-    appendKey(s);
+    key_.append(s);
     return true;
   }
   bool on_key(string_view s, std::size_t, error_code&) {
-    appendKey(s);
+    key_.append(s);
+    const string_view key = key_.take();
     if (depth_ == 1) {
-      const string_view key(key_buffer_, key_overflow_ ? 0 : key_size_);
       last_key_is_usage_ = key == "usage";
       if (key == "error" || key == "x_groq") {
         result.needs_inspection = true;
       }
     }
-    key_size_ = 0;
-    key_overflow_ = false;
     return true;
   }
-  bool on_number_part(string_view, error_code&) { return true; }
-  bool on_int64(std::int64_t, string_view, error_code&) { return true; }
-  bool on_uint64(std::uint64_t, string_view, error_code&) { return true; }
-  bool on_double(double, string_view, error_code&) { return true; }
-  bool on_bool(bool, error_code&) { return true; }
-  bool on_null(error_code&) { return true; }
-  bool on_comment_part(string_view, error_code&) { return true; }
-  bool on_comment(string_view, error_code&) { return true; }
 
  private:
   bool open() {
@@ -70,32 +113,157 @@ class ScanHandler {
     --depth_;
     return true;
   }
-  void appendKey(string_view s) {
-    if (key_size_ + s.size() > sizeof key_buffer_) {
-      key_overflow_ = true;  // Longer than any key we look for.
-      return;
-    }
-    s.copy(key_buffer_ + key_size_, s.size());
-    key_size_ += s.size();
-  }
 
   std::size_t depth_ = 0;
   bool last_key_is_usage_ = false;  // Of the top-level object.
-  char key_buffer_[16];
-  std::size_t key_size_ = 0;
-  bool key_overflow_ = false;
+  ShortKey key_;
 };
+
+// The counts usageFromResponse() reads from the top-level "usage" object, with the DOM's
+// rules: the last of duplicate keys wins, and a count that is not a non-negative integer
+// (a string, an object, a fraction, out of range) is 0.
+class UsageHandler : public IgnoringHandler {
+ public:
+  explicit UsageHandler(Dialect dialect) : dialect_(dialect) {}
+
+  bool is_object = false;
+
+  TokenUsage usage() const {
+    TokenUsage usage;
+    usage.reported = reported_;
+    if (dialect_ == Dialect::kAnthropic) {
+      usage.input_tokens = detail::addCounts(
+          detail::addCounts(counts_[kInput], counts_[kCacheCreation]), counts_[kCacheRead]);
+      usage.output_tokens = counts_[kOutput];
+    } else {
+      usage.input_tokens = counts_[kPrompt];
+      usage.output_tokens = counts_[kCompletion];
+    }
+    return usage;
+  }
+
+  bool on_array_begin(error_code&) { return open(); }
+  bool on_array_end(std::size_t, error_code&) { return close(); }
+  bool on_object_begin(error_code&) {
+    if (depth_ == 0) {
+      is_object = true;
+    } else if (depth_ == 1 && top_key_is_usage_) {
+      in_usage_ = true;
+    }
+    return open();
+  }
+  bool on_object_end(std::size_t, error_code&) {
+    if (depth_ == 2) {
+      in_usage_ = false;
+    }
+    return close();
+  }
+  bool on_key_part(string_view s, std::size_t, error_code&) {
+    key_.append(s);
+    return true;
+  }
+  bool on_key(string_view s, std::size_t, error_code&) {
+    key_.append(s);
+    const string_view key = key_.take();
+    if (depth_ == 1) {
+      top_key_is_usage_ = key == "usage";
+      if (top_key_is_usage_) {
+        // A later "usage" replaces an earlier one, whatever either holds.
+        counts_ = {};
+        reported_ = false;
+      }
+    } else if (depth_ == 2 && in_usage_) {
+      field_ = fieldNamed(key);
+      if (field_ != kNone) {
+        counts_[field_] = 0;  // Until a valid count follows.
+        reported_ = reported_ || field_ == kPrompt || field_ == kCompletion || field_ == kInput ||
+                    field_ == kOutput;
+      }
+    }
+    return true;
+  }
+  bool on_int64(std::int64_t n, string_view, error_code&) {
+    count(n);
+    return true;
+  }
+  bool on_uint64(std::uint64_t n, string_view, error_code&) {
+    if (n <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      count(static_cast<std::int64_t>(n));
+    }
+    return true;
+  }
+  bool on_double(double d, string_view, error_code&) {
+    // The same test as asInteger(): integral and inside int64's range.
+    if (std::isfinite(d) && std::trunc(d) == d && d > -9.2233720368547758e18 &&
+        d < 9.2233720368547758e18) {
+      count(static_cast<std::int64_t>(d));
+    }
+    return true;
+  }
+
+ private:
+  enum Field { kPrompt, kCompletion, kInput, kOutput, kCacheCreation, kCacheRead, kNone };
+
+  Field fieldNamed(string_view key) const {
+    if (dialect_ == Dialect::kAnthropic) {
+      return key == "input_tokens"                  ? kInput
+             : key == "output_tokens"               ? kOutput
+             : key == "cache_creation_input_tokens" ? kCacheCreation
+             : key == "cache_read_input_tokens"     ? kCacheRead
+                                                    : kNone;
+    }
+    return key == "prompt_tokens" ? kPrompt : key == "completion_tokens" ? kCompletion : kNone;
+  }
+  // A number directly inside the usage object, as the value of the key just read.
+  void count(std::int64_t n) {
+    if (depth_ == 2 && in_usage_ && field_ != kNone) {
+      counts_[field_] = n > 0 ? n : 0;
+    }
+  }
+  bool open() {
+    ++depth_;
+    field_ = kNone;  // A container value is not a count, nor is anything inside it.
+    return true;
+  }
+  bool close() {
+    --depth_;
+    return true;
+  }
+
+  const Dialect dialect_;
+  std::size_t depth_ = 0;
+  bool top_key_is_usage_ = false;
+  bool in_usage_ = false;
+  Field field_ = kNone;
+  std::array<std::int64_t, kNone> counts_{};
+  bool reported_ = false;
+  ShortKey key_;
+};
+
+// Runs `handler` over all of `text`; false unless it is one complete, valid JSON value.
+template <class Handler>
+bool scan(boost::json::basic_parser<Handler>& parser, std::string_view text) {
+  error_code ec;
+  const std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
+  return !ec && used == text.size() && parser.done();
+}
 
 }  // namespace
 
 ChunkScan scanOpenAIChunk(std::string_view text) {
-  boost::json::basic_parser<ScanHandler> parser(boost::json::parse_options{});
-  error_code ec;
-  const std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
-  if (ec || used != text.size() || !parser.done()) {
+  boost::json::basic_parser<ChunkHandler> parser(boost::json::parse_options{});
+  if (!scan(parser, text)) {
     return {};
   }
   return parser.handler().result;
+}
+
+std::optional<TokenUsage> scanResponseUsage(Dialect dialect, std::string_view body) {
+  boost::json::basic_parser<UsageHandler> parser(boost::json::parse_options{}, dialect);
+  if (!scan(parser, body) || !parser.handler().is_object) {
+    return std::nullopt;
+  }
+  return parser.handler().usage();
 }
 
 }  // namespace gatehouse::providers

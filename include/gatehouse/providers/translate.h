@@ -9,6 +9,7 @@
 
 #include <boost/json/object.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -61,6 +62,11 @@ Result<boost::json::object> anthropicResponseFromOpenAI(const boost::json::objec
 
 /// Usage in a response body (non-streaming) of the given dialect.
 TokenUsage usageFromResponse(Dialect dialect, const boost::json::object& body);
+
+/// For a response relayed byte for byte: validates `body` with Boost.JSON's SAX parser and
+/// reads its usage exactly as usageFromResponse() would from its DOM, without building one.
+/// Nothing when `body` is not valid JSON with an object at the top.
+std::optional<TokenUsage> scanResponseUsage(Dialect dialect, std::string_view body);
 
 /// Turns upstream SSE events into the caller's dialect, event by event, and meters usage on
 /// the way. Same-dialect translators pass events through (dropping the usage-only chunk when

@@ -1,10 +1,13 @@
 #include "providers/chunk_scan.h"
 
+#include <gatehouse/providers/translate.h>
+
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gatehouse::providers {
@@ -85,6 +88,104 @@ TEST(ChunkScan, AgreesWithTheDomParserOnMutatedChunks) {
       if (wants) {
         ASSERT_TRUE(scan.needs_inspection) << text;
       }
+    }
+  }
+}
+
+TEST(ResponseUsageScan, ReadsTheCountsOfBothDialects) {
+  const auto openai = scanResponseUsage(
+      Dialect::kOpenAI,
+      R"({"id":"c","choices":[{"message":{"content":"\"usage\":{\"prompt_tokens\":9}"}}],)"
+      R"("usage":{"prompt_tokens":31,"completion_tokens":45,"total_tokens":76,)"
+      R"("prompt_tokens_details":{"cached_tokens":3}}})");
+  ASSERT_TRUE(openai);
+  EXPECT_TRUE(openai->reported);
+  EXPECT_EQ(openai->input_tokens, 31);
+  EXPECT_EQ(openai->output_tokens, 45);
+
+  // Anthropic's prompt size is its input plus both cache counts.
+  const auto anthropic = scanResponseUsage(
+      Dialect::kAnthropic,
+      R"({"type":"message","usage":{"input_tokens":10,"cache_creation_input_tokens":20,)"
+      R"("cache_read_input_tokens":30,"output_tokens":7}})");
+  ASSERT_TRUE(anthropic);
+  EXPECT_TRUE(anthropic->reported);
+  EXPECT_EQ(anthropic->input_tokens, 60);
+  EXPECT_EQ(anthropic->output_tokens, 7);
+}
+
+TEST(ResponseUsageScan, FollowsTheDomOnOddUsage) {
+  struct Case {
+    const char* body;
+    std::int64_t input, output;
+    bool reported;
+  };
+  for (const Case& c : {
+           Case{R"({"choices":[]})", 0, 0, false},
+           Case{R"({"usage":null})", 0, 0, false},
+           Case{R"({"usage":{"total_tokens":5}})", 0, 0, false},
+           Case{R"({"usage":{"prompt_tokens":"31","completion_tokens":-4}})", 0, 0, true},
+           Case{R"({"usage":{"prompt_tokens":2.0,"completion_tokens":2.5}})", 2, 0, true},
+           Case{R"({"usage":{"prompt_tokens":1e30,"completion_tokens":18446744073709551615}})", 0,
+                0, true},
+           Case{R"({"usage":{"prompt_tokens":[7],"completion_tokens":{"n":8}}})", 0, 0, true},
+           Case{R"({"usage":{"prompt_tokens":1,"prompt_tokens":2}})", 2, 0, true},
+           Case{R"({"usage":{"prompt_tokens":1},"usage":{"completion_tokens":3}})", 0, 3, true},
+           Case{R"({"usage":{"prompt_tokens":1},"usage":7})", 0, 0, false},
+           Case{R"({"x":{"usage":{"prompt_tokens":1}}})", 0, 0, false},
+       }) {
+    const auto usage = scanResponseUsage(Dialect::kOpenAI, c.body);
+    ASSERT_TRUE(usage) << c.body;
+    EXPECT_EQ(usage->input_tokens, c.input) << c.body;
+    EXPECT_EQ(usage->output_tokens, c.output) << c.body;
+    EXPECT_EQ(usage->reported, c.reported) << c.body;
+  }
+  for (const char* invalid : {"", "[]", "null", R"({"usage":{"prompt_tokens":1})",
+                              R"({"usage":{}} {})", "{\"a\":\"\xff\"}"}) {
+    EXPECT_FALSE(scanResponseUsage(Dialect::kOpenAI, invalid)) << invalid;
+  }
+}
+
+// Property: on mutated responses of both dialects the scan accepts exactly what the DOM parser
+// accepts as an object, and reads the same usage as usageFromResponse() on that DOM.
+TEST(ResponseUsageScan, AgreesWithTheDomOnMutatedResponses) {
+  const std::vector<std::pair<Dialect, std::string>> seeds = {
+      {Dialect::kOpenAI,
+       R"({"id":"c","choices":[{"message":{"content":"hi"}}],"usage":{"prompt_tokens":31,)"
+       R"("completion_tokens":45,"total_tokens":76,"prompt_tokens_details":{"cached_tokens":0}}})"},
+      {Dialect::kOpenAI, R"({"usage":{"prompt_tokens":1,"completion_tokens":2},"usage":null})"},
+      {Dialect::kAnthropic,
+       R"({"type":"message","content":[{"type":"text","text":"hi"}],"usage":{"input_tokens":5,)"
+       R"("cache_creation_input_tokens":1,"cache_read_input_tokens":2,"output_tokens":9}})"},
+  };
+  const std::string alphabet = R"({}[]:,"\ 0123456789.e-+inputokesmlcaury_)";
+  std::mt19937 random(20261202);
+  for (int i = 0; i < 20000; ++i) {
+    const auto& [dialect, seed] = seeds[random() % seeds.size()];
+    std::string text = seed;
+    const int edits = 1 + static_cast<int>(random() % 3);
+    for (int e = 0; e < edits && !text.empty(); ++e) {
+      const std::size_t at = random() % text.size();
+      switch (random() % 3) {
+        case 0:
+          text.erase(at, 1);
+          break;
+        case 1:
+          text.insert(at, 1, alphabet[random() % alphabet.size()]);
+          break;
+        default:
+          text[at] = alphabet[random() % alphabet.size()];
+      }
+    }
+    boost::system::error_code ec;
+    const boost::json::value dom = boost::json::parse(text, ec);
+    const auto scanned = scanResponseUsage(dialect, text);
+    ASSERT_EQ(scanned.has_value(), !ec && dom.is_object()) << text;
+    if (scanned) {
+      const TokenUsage expected = usageFromResponse(dialect, dom.as_object());
+      ASSERT_EQ(scanned->input_tokens, expected.input_tokens) << text;
+      ASSERT_EQ(scanned->output_tokens, expected.output_tokens) << text;
+      ASSERT_EQ(scanned->reported, expected.reported) << text;
     }
   }
 }
