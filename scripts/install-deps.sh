@@ -10,7 +10,7 @@ PACKAGES=(
   libssl-dev libsodium-dev libsqlite3-dev sqlite3
   libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libvectorscan-dev libre2-dev
+  libvectorscan-dev libre2-dev libgoogle-perftools-dev
   wrk nginx-light openssl
 )
 
