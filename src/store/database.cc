@@ -29,6 +29,11 @@ Statement& Statement::bind(int index, std::string_view text) {
   return *this;
 }
 
+Statement& Statement::bindUnowned(int index, std::string_view text) {
+  sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+  return *this;
+}
+
 Statement& Statement::bindBlob(int index, std::string_view bytes) {
   sqlite3_bind_blob(statement_, index, bytes.data(), static_cast<int>(bytes.size()),
                     SQLITE_TRANSIENT);

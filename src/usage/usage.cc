@@ -9,14 +9,13 @@
 namespace gatehouse::usage {
 namespace {
 
-// A record of an organisation deleted while the record was queued is dropped, not written
-// after the deletion removed the organisation's usage.
 constexpr std::string_view kInsert = R"sql(
 INSERT INTO usage_records (request_id, created_at, key_id, endpoint, model, provider, deployment,
   upstream_model, stream, input_tokens, output_tokens, latency_ms, status, error_type, guardrails,
   org_id, project_id)
-SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17
-WHERE ?16 = '' OR EXISTS (SELECT 1 FROM organizations WHERE id = ?16))sql";
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17))sql";
+
+constexpr std::string_view kOrgExists = "SELECT 1 FROM organizations WHERE id = ?1";
 
 constexpr std::array<std::string_view, 17> kColumns = {
     "request_id", "created_at",     "key_id",     "endpoint",     "model",         "provider",
@@ -85,32 +84,68 @@ void UsageRecorder::run() {
 }
 
 Result<void> UsageRecorder::write(const std::vector<UsageRecord>& batch) {
+  for (auto [statement, sql] :
+       {std::pair{&insert_, kInsert}, std::pair{&org_exists_, kOrgExists}}) {
+    if (!*statement) {
+      auto prepared = db_->prepare(sql);
+      if (!prepared) {
+        return prepared.takeError();
+      }
+      statement->emplace(std::move(*prepared));
+    }
+  }
   if (auto r = db_->begin(); !r) {
     return r;
   }
-  auto insert = db_->prepare(kInsert);
-  if (!insert) {
-    (void)db_->rollback();
-    return insert.takeError();
-  }
+  // A record of an organisation deleted while the record was queued is dropped, not written
+  // after the deletion removed the organisation's usage. The check is made once per
+  // organisation in the batch (almost always one), inside the write transaction, so no
+  // deletion can come between it and the inserts.
+  std::vector<std::pair<std::string_view, bool>> org_exists;
+  auto orgExists = [&](std::string_view org_id) -> Result<bool> {
+    for (const auto& [id, exists] : org_exists) {
+      if (id == org_id) {
+        return exists;
+      }
+    }
+    org_exists_->bind(1, org_id);
+    auto row = org_exists_->step();
+    org_exists_->reset();
+    if (!row) {
+      return row.takeError();
+    }
+    org_exists.emplace_back(org_id, *row);
+    return *row;
+  };
+  auto& insert = insert_;
   for (const UsageRecord& r : batch) {
-    insert->bind(1, r.request_id)
+    if (!r.org_id.empty()) {
+      auto exists = orgExists(r.org_id);
+      if (!exists) {
+        (void)db_->rollback();
+        return exists.takeError();
+      }
+      if (!*exists) {
+        continue;
+      }
+    }
+    insert->bindUnowned(1, r.request_id)
         .bind(2, r.created_at)
-        .bind(3, r.key_id)
-        .bind(4, r.endpoint)
-        .bind(5, r.model)
-        .bind(6, r.provider)
-        .bind(7, r.deployment)
-        .bind(8, r.upstream_model)
+        .bindUnowned(3, r.key_id)
+        .bindUnowned(4, r.endpoint)
+        .bindUnowned(5, r.model)
+        .bindUnowned(6, r.provider)
+        .bindUnowned(7, r.deployment)
+        .bindUnowned(8, r.upstream_model)
         .bind(9, std::int64_t{r.stream})
         .bind(10, r.input_tokens)
         .bind(11, r.output_tokens)
         .bind(12, r.latency_ms)
         .bind(13, std::int64_t{r.status})
-        .bind(14, r.error_type)
-        .bind(15, r.guardrails)
-        .bind(16, r.org_id)
-        .bind(17, r.project_id);
+        .bindUnowned(14, r.error_type)
+        .bindUnowned(15, r.guardrails)
+        .bindUnowned(16, r.org_id)
+        .bindUnowned(17, r.project_id);
     if (auto result = insert->run(); !result) {
       (void)db_->rollback();
       return result;

@@ -61,6 +61,9 @@ class UsageRecorder final : public UsageSink {
   Result<void> write(const std::vector<UsageRecord>& batch);
 
   std::unique_ptr<store::Database> db_;
+  // Prepared once, on the writer thread, and used only there.
+  std::optional<store::Statement> insert_;
+  std::optional<store::Statement> org_exists_;
   const std::size_t batch_size_;
   const std::chrono::milliseconds flush_interval_;
   std::mutex mutex_;
