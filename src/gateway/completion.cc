@@ -422,60 +422,61 @@ Task<void> GatewayHandler::relayStream(http::ClientResponse response, http::Resp
       log::warn("upstream_stream_failed", {{"request_id", call.record.request_id},
                                            {"deployment", deployment.label},
                                            {"error", piece.error().message}});
-      keepForHistory(out);
-      client_present = co_await writer.writeChunk(out);
-      break;
+      break;  // `out` goes with the stream's end.
     }
-    if (piece->empty()) {
-      out.clear();
-      if (translator->sawEnd()) {
-        translator->finish(out);
-        guardOutput(out);
-      } else {
-        // Cut off before its terminal event: say so rather than end as if complete.
+    out.clear();
+    if (!piece->empty()) {
+      events.clear();
+      const bool parsed = parser.feed(*piece, events);
+      bool upstream_error = !parsed;
+      for (const auto& event : events) {
+        const std::size_t before = out.size();
+        if (auto r = translator->onEvent(event, out); !r) {
+          upstream_error = true;
+          if (out.size() == before) {
+            // Not a relayed upstream error event but one the translator could not read.
+            out += providers::streamErrorEvent(call.caller, 502,
+                                               "The upstream provider sent a malformed event.");
+          }
+          break;
+        }
+      }
+      if (!parsed) {
+        out += providers::streamErrorEvent(call.caller, 502,
+                                           "The upstream provider's stream was malformed.");
+      }
+      if (upstream_error) {
         status = 502;
         error_type = errorTypeFor(502);
-        out = providers::streamErrorEvent(call.caller, 502,
-                                          "The upstream provider's stream ended early.");
-      }
-      keepForHistory(out);
-      client_present = co_await writer.writeChunk(out);
-      break;
-    }
-    events.clear();
-    out.clear();
-    const bool parsed = parser.feed(*piece, events);
-    bool upstream_error = !parsed;
-    for (const auto& event : events) {
-      const std::size_t before = out.size();
-      if (auto r = translator->onEvent(event, out); !r) {
-        upstream_error = true;
-        if (out.size() == before) {
-          // Not a relayed upstream error event but one the translator could not read.
-          out += providers::streamErrorEvent(call.caller, 502,
-                                             "The upstream provider sent a malformed event.");
-        }
         break;
       }
+      if (guardOutput(out)) {
+        break;  // Dropping the response cancels the upstream's generation.
+      }
+      if (!response.complete()) {
+        keepForHistory(out);
+        client_present = co_await writer.writeChunk(out);
+        continue;
+      }
+      // The body ended with this piece: its events and the stream's end go out together.
     }
-    if (!parsed) {
-      out += providers::streamErrorEvent(call.caller, 502,
-                                         "The upstream provider's stream was malformed.");
-    }
-    const bool blocked = !upstream_error && guardOutput(out);
-    keepForHistory(out);
-    client_present = co_await writer.writeChunk(out);
-    if (blocked) {
-      break;  // Dropping the response cancels the upstream's generation.
-    }
-    if (upstream_error) {
+    std::string tail;
+    if (translator->sawEnd()) {
+      translator->finish(tail);
+      guardOutput(tail);
+    } else {
+      // Cut off before its terminal event: say so rather than end as if complete.
       status = 502;
       error_type = errorTypeFor(502);
-      break;
+      tail = providers::streamErrorEvent(call.caller, 502,
+                                         "The upstream provider's stream ended early.");
     }
+    out += tail;
+    break;
   }
   if (client_present) {
-    client_present = co_await writer.endStream();
+    keepForHistory(out);
+    client_present = co_await writer.endStream(out);
   }
   if (guard) {
     guard->addOutcomesTo(call.outcomes);

@@ -249,6 +249,8 @@ class ClientResponseImpl {
     }
   }
 
+  bool complete() const { return parser_->is_done(); }
+
   int status_ = 0;
   std::vector<Header> headers_;
 
@@ -406,6 +408,10 @@ std::string_view ClientResponse::header(std::string_view name) const {
 
 const std::vector<Header>& ClientResponse::headers() const {
   return impl_->headers_;
+}
+
+bool ClientResponse::complete() const {
+  return impl_->complete();
 }
 
 Task<Result<std::string_view>> ClientResponse::readSome(std::chrono::milliseconds idle_timeout) {

@@ -215,7 +215,7 @@ class Session final : public SessionBase, public ResponseWriter {
   Task<bool> send(Response response) override;
   Task<bool> beginStream(int status, std::vector<Header> headers) override;
   Task<bool> writeChunk(std::string_view bytes) override;
-  Task<bool> endStream() override;
+  Task<bool> endStream(std::string_view last_bytes) override;
   bool started() const override { return started_; }
 
  private:
@@ -465,10 +465,10 @@ Task<bool> Session<Stream>::writeChunk(std::string_view bytes) {
 }
 
 template <class Stream>
-Task<bool> Session<Stream>::endStream() {
+Task<bool> Session<Stream>::endStream(std::string_view last_bytes) {
   if (stream_ok_) {
     lowest(stream_).expires_after(options_.write_timeout);
-    const auto ec = co_await wire::writeLastChunk(stream_);
+    const auto ec = co_await wire::writeLastChunk(stream_, last_bytes);
     lowest(stream_).expires_never();
     stream_ok_ = !ec;
   }

@@ -144,27 +144,41 @@ Task<boost::system::error_code> write(Stream& stream, std::string_view head,
   co_return ec;
 }
 
+/// A chunk's "size CRLF" line, formatted into `line`.
+inline net::const_buffer chunkSizeLine(std::size_t size, std::array<char, 20>& line) {
+  char* end = std::to_chars(line.data(), line.data() + 16, size, 16).ptr;
+  *end++ = '\r';
+  *end++ = '\n';
+  return net::buffer(line.data(), static_cast<std::size_t>(end - line.data()));
+}
+
 /// Writes one chunk of a chunked body ("size CRLF data CRLF"); an empty `data` would end the
 /// body, so callers skip it.
 template <class Stream>
 Task<boost::system::error_code> writeChunk(Stream& stream, std::string_view data) {
-  char size_line[20];
-  auto [end, size_ec] = std::to_chars(size_line, size_line + 16, data.size(), 16);
-  *end++ = '\r';
-  *end++ = '\n';
+  std::array<char, 20> size_line;
   static constexpr char kCrlf[] = "\r\n";
-  const std::array<net::const_buffer, 3> buffers{
-      net::buffer(size_line, static_cast<std::size_t>(end - size_line)),
-      net::buffer(data.data(), data.size()), net::buffer(kCrlf, 2)};
+  const std::array<net::const_buffer, 3> buffers{chunkSizeLine(data.size(), size_line),
+                                                 net::buffer(data.data(), data.size()),
+                                                 net::buffer(kCrlf, 2)};
   auto [ec, n] = co_await net::async_write(stream, buffers, kAsTuple);
   co_return ec;
 }
 
-/// The last chunk of a chunked body, with no trailer.
+/// The end of a chunked body, with no trailer: `data` as a last data chunk, unless it is empty
+/// (an empty chunk is the terminator itself), then the terminating chunk, in one write.
 template <class Stream>
-Task<boost::system::error_code> writeLastChunk(Stream& stream) {
-  static constexpr char kLast[] = "0\r\n\r\n";
-  auto [ec, n] = co_await net::async_write(stream, net::buffer(kLast, 5), kAsTuple);
+Task<boost::system::error_code> writeLastChunk(Stream& stream, std::string_view data) {
+  static constexpr char kEnd[] = "\r\n0\r\n\r\n";  // Ends the data chunk, then the body.
+  if (data.empty()) {
+    auto [ec, n] = co_await net::async_write(stream, net::buffer(kEnd + 2, 5), kAsTuple);
+    co_return ec;
+  }
+  std::array<char, 20> size_line;
+  const std::array<net::const_buffer, 3> buffers{chunkSizeLine(data.size(), size_line),
+                                                 net::buffer(data.data(), data.size()),
+                                                 net::buffer(kEnd, 7)};
+  auto [ec, n] = co_await net::async_write(stream, buffers, kAsTuple);
   co_return ec;
 }
 

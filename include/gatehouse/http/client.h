@@ -54,6 +54,9 @@ class ClientResponse {
   /// The next piece of the body; an empty view means the body is complete. The view is valid
   /// until the next call. Each read waits at most `idle_timeout`.
   Task<Result<std::string_view>> readSome(std::chrono::milliseconds idle_timeout);
+  /// True once the body has been read to its end: readSome() would return the empty view
+  /// without waiting.
+  bool complete() const;
   /// The whole body, failing with kUpstreamError beyond `limit` bytes.
   Task<Result<std::string>> readAll(std::size_t limit, std::chrono::milliseconds idle_timeout);
 

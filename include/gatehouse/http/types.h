@@ -65,7 +65,9 @@ class ResponseWriter {
   /// Starts a chunked text/event-stream response.
   virtual Task<bool> beginStream(int status, std::vector<Header> headers) = 0;
   virtual Task<bool> writeChunk(std::string_view bytes) = 0;
-  virtual Task<bool> endStream() = 0;
+  /// Ends the stream. `last_bytes` (may be empty) go out in the same write as the terminating
+  /// chunk, so a stream's tail costs the caller one read, not two.
+  virtual Task<bool> endStream(std::string_view last_bytes) = 0;
 
   /// True once a response (or the start of one) has been sent.
   virtual bool started() const = 0;

@@ -190,7 +190,8 @@ TEST(WireWriteChunk, FramesChunksAsHttpSays) {
   acceptor.accept(local);
   auto writes = [&]() -> Task<void> {
     co_await writeChunk(local, std::string(300, 'x'));
-    co_await writeLastChunk(local);
+    co_await writeLastChunk(local, "tail");  // A last data chunk with the terminator.
+    co_await writeLastChunk(local, "");      // The terminator alone.
     local.shutdown(tcp::socket::shutdown_send);
   };
   net::co_spawn(context, writes(), net::detached);
@@ -202,7 +203,7 @@ TEST(WireWriteChunk, FramesChunksAsHttpSays) {
     const std::size_t n = peer.read_some(net::buffer(piece), ec);
     received.append(piece, n);
   }
-  EXPECT_EQ(received, "12c\r\n" + std::string(300, 'x') + "\r\n0\r\n\r\n");
+  EXPECT_EQ(received, "12c\r\n" + std::string(300, 'x') + "\r\n4\r\ntail\r\n0\r\n\r\n0\r\n\r\n");
 }
 
 }  // namespace
