@@ -7,15 +7,20 @@
 //    only when the parser needs more bytes, so a request or response that arrived in one
 //    segment is parsed without another composed operation, post or timer;
 //  - writes send the serialized header and the body as one gather write, so the socket sees
-//    one sendmsg per message instead of a walk through Beast's serializer machinery.
+//    one sendmsg per message instead of a walk through Beast's serializer machinery; on plain
+//    TCP that sendmsg is made on the spot, and only bytes the socket would not take wait for
+//    an asynchronous write.
 //
 // Included by server.cc and client.cc only (STYLE: Beast templates stay out of wide headers).
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -134,14 +139,53 @@ std::string serializeHeader(const bhttp::header<isRequest, Fields>& header) {
   return out;
 }
 
+/// The socket under a plain TCP stream; none for a stream (TLS) that encodes what it sends.
+inline net::ip::tcp::socket* plainSocket(beast::tcp_stream& stream) {
+  return &stream.socket();
+}
+inline net::ip::tcp::socket* plainSocket(net::ip::tcp::socket& socket) {
+  return &socket;
+}
+template <class Stream>
+net::ip::tcp::socket* plainSocket(Stream&) {
+  return nullptr;
+}
+
+/// Sends all of `buffers`. On plain TCP it first writes, without blocking, what the socket
+/// takes now: a message that fits the send buffer (the usual case) then costs one sendmsg and
+/// no asynchronous operation, timer or trip through the scheduler. Whatever is left is written
+/// asynchronously, under the stream's expiry.
+template <class Stream, class Buffers>
+Task<boost::system::error_code> writeAll(Stream& stream, const Buffers& buffers) {
+  std::size_t sent = 0;
+  if (net::ip::tcp::socket* socket = plainSocket(stream)) {
+    boost::system::error_code ec;
+    if (!socket->non_blocking()) {
+      socket->non_blocking(true, ec);  // Once per socket: write_some must not wait.
+    }
+    if (!ec) {
+      sent = socket->write_some(buffers, ec);
+    }
+    if (!ec && sent == net::buffer_size(buffers)) {
+      co_return ec;
+    }
+    if (ec && ec != net::error::would_block) {
+      co_return ec;
+    }
+  }
+  beast::buffers_suffix<Buffers> rest(buffers);
+  rest.consume(sent);
+  auto [ec, n] = co_await net::async_write(stream, rest, kAsTuple);
+  co_return ec;
+}
+
 /// Writes `head` then `body` in one gather write.
 template <class Stream>
 Task<boost::system::error_code> write(Stream& stream, std::string_view head,
                                       std::string_view body) {
   const std::array<net::const_buffer, 2> buffers{net::buffer(head.data(), head.size()),
                                                  net::buffer(body.data(), body.size())};
-  auto [ec, n] = co_await net::async_write(stream, buffers, kAsTuple);
-  co_return ec;
+  co_return co_await writeAll(stream, buffers);
 }
 
 /// A chunk's "size CRLF" line, formatted into `line`.
@@ -161,8 +205,7 @@ Task<boost::system::error_code> writeChunk(Stream& stream, std::string_view data
   const std::array<net::const_buffer, 3> buffers{chunkSizeLine(data.size(), size_line),
                                                  net::buffer(data.data(), data.size()),
                                                  net::buffer(kCrlf, 2)};
-  auto [ec, n] = co_await net::async_write(stream, buffers, kAsTuple);
-  co_return ec;
+  co_return co_await writeAll(stream, buffers);
 }
 
 /// The end of a chunked body, with no trailer: `data` as a last data chunk, unless it is empty
@@ -171,15 +214,13 @@ template <class Stream>
 Task<boost::system::error_code> writeLastChunk(Stream& stream, std::string_view data) {
   static constexpr char kEnd[] = "\r\n0\r\n\r\n";  // Ends the data chunk, then the body.
   if (data.empty()) {
-    auto [ec, n] = co_await net::async_write(stream, net::buffer(kEnd + 2, 5), kAsTuple);
-    co_return ec;
+    co_return co_await writeAll(stream, net::const_buffer(kEnd + 2, 5));
   }
   std::array<char, 20> size_line;
   const std::array<net::const_buffer, 3> buffers{chunkSizeLine(data.size(), size_line),
                                                  net::buffer(data.data(), data.size()),
                                                  net::buffer(kEnd, 7)};
-  auto [ec, n] = co_await net::async_write(stream, buffers, kAsTuple);
-  co_return ec;
+  co_return co_await writeAll(stream, buffers);
 }
 
 }  // namespace gatehouse::http::wire

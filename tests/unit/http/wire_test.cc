@@ -14,6 +14,7 @@
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <chrono>
 #include <string>
 #include <thread>
 
@@ -204,6 +205,64 @@ TEST(WireWriteChunk, FramesChunksAsHttpSays) {
     received.append(piece, n);
   }
   EXPECT_EQ(received, "12c\r\n" + std::string(300, 'x') + "\r\n4\r\ntail\r\n0\r\n\r\n0\r\n\r\n");
+}
+
+// A message larger than the socket will take at once: the part written on the spot and the
+// remainder written asynchronously arrive whole and in order.
+TEST(WireWrite, AMessageTheSocketCannotTakeAtOnceArrivesWhole) {
+  net::io_context context;
+  tcp::acceptor acceptor(context, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+  beast::tcp_stream local(context);
+  tcp::socket peer(context);
+  peer.open(tcp::v4());
+  peer.set_option(net::socket_base::receive_buffer_size(4096));
+  peer.connect(acceptor.local_endpoint());
+  local.socket() = acceptor.accept();
+  local.socket().set_option(net::socket_base::send_buffer_size(4096));
+  const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n";
+  std::string body(1 << 20, '\0');
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    body[i] = static_cast<char>('a' + i % 26);
+  }
+  std::string received;
+  std::thread reader([&] {
+    boost::system::error_code ec;
+    char piece[65536];
+    while (!ec) {
+      received.append(piece, peer.read_some(net::buffer(piece), ec));
+    }
+  });
+  boost::system::error_code write_ec = net::error::fault;
+  auto writes = [&]() -> Task<void> {
+    write_ec = co_await write(local, head, body);
+    local.socket().shutdown(tcp::socket::shutdown_send);
+  };
+  net::co_spawn(context, writes(), net::detached);
+  context.run();
+  reader.join();
+  EXPECT_FALSE(write_ec) << write_ec.message();
+  EXPECT_EQ(received.size(), head.size() + body.size());
+  EXPECT_TRUE(received == head + body);
+}
+
+// The asynchronous remainder is still bounded by the stream's expiry: a peer that stops
+// reading gets the write timed out rather than held forever.
+TEST(WireWrite, TheRemainderTimesOutWhenThePeerStopsReading) {
+  net::io_context context;
+  tcp::acceptor acceptor(context, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+  beast::tcp_stream local(context);
+  tcp::socket peer(context);
+  peer.connect(acceptor.local_endpoint());
+  local.socket() = acceptor.accept();
+  const std::string body(64 << 20, 'x');  // Far beyond both sockets' buffers.
+  boost::system::error_code write_ec;
+  auto writes = [&]() -> Task<void> {
+    local.expires_after(std::chrono::milliseconds(200));
+    write_ec = co_await write(local, "", body);
+  };
+  net::co_spawn(context, writes(), net::detached);
+  context.run();
+  EXPECT_EQ(write_ec, beast::error::timeout);
 }
 
 }  // namespace
