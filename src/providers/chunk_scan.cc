@@ -48,6 +48,7 @@ struct IgnoringHandler {
 };
 
 // A key as it arrives in parts, kept only while it is short enough to be one we look for.
+// Almost every key arrives whole (in one on_key), and is then used where it lies.
 class ShortKey {
  public:
   void append(string_view part) {
@@ -58,8 +59,13 @@ class ShortKey {
     part.copy(buffer_ + size_, part.size());
     size_ += part.size();
   }
-  // The whole key (empty if it was too long), and a fresh start for the next one.
-  string_view take() {
+  // The whole key, given its last part (empty if it was too long to be one we look for), and
+  // a fresh start for the next one.
+  string_view complete(string_view last) {
+    if (size_ == 0 && !overflow_) {
+      return last;
+    }
+    append(last);
     const string_view key(buffer_, overflow_ ? 0 : size_);
     size_ = 0;
     overflow_ = false;
@@ -93,8 +99,7 @@ class ChunkHandler : public IgnoringHandler {
     return true;
   }
   bool on_key(string_view s, std::size_t, error_code&) {
-    key_.append(s);
-    const string_view key = key_.take();
+    const string_view key = key_.complete(s);
     if (depth_ == 1) {
       last_key_is_usage_ = key == "usage";
       if (key == "error" || key == "x_groq") {
@@ -163,8 +168,7 @@ class UsageHandler : public IgnoringHandler {
     return true;
   }
   bool on_key(string_view s, std::size_t, error_code&) {
-    key_.append(s);
-    const string_view key = key_.take();
+    const string_view key = key_.complete(s);
     if (depth_ == 1) {
       top_key_is_usage_ = key == "usage";
       if (top_key_is_usage_) {

@@ -25,9 +25,9 @@ TEST(ChunkScan, UsageErrorsAndGroqUsageNeedInspection) {
   for (const char* chunk : {
            R"({"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":5}})",
            R"({"choices":[] , "usage" :  {"prompt_tokens":3}})",
-           R"({"error":{"message":"overloaded","type":"server_error"}})",
-           R"({"error":null})",
+           R"({"error":{"message":"overloaded","type":"server_error"}})", R"({"error":null})",
            R"({"choices":[],"x_groq":{"usage":{"prompt_tokens":1}}})",
+           R"({"choices":[],"us\u0061ge":{"prompt_tokens":3}})",  // A key read in parts.
        }) {
     const ChunkScan scan = scanOpenAIChunk(chunk);
     EXPECT_TRUE(scan.is_object) << chunk;
@@ -133,6 +133,7 @@ TEST(ResponseUsageScan, FollowsTheDomOnOddUsage) {
            Case{R"({"usage":{"prompt_tokens":1},"usage":{"completion_tokens":3}})", 0, 3, true},
            Case{R"({"usage":{"prompt_tokens":1},"usage":7})", 0, 0, false},
            Case{R"({"x":{"usage":{"prompt_tokens":1}}})", 0, 0, false},
+           Case{R"({"\u0075sage":{"prompt\u005ftokens":4,"completion_tokens":5}})", 4, 5, true},
        }) {
     const auto usage = scanResponseUsage(Dialect::kOpenAI, c.body);
     ASSERT_TRUE(usage) << c.body;
