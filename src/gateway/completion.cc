@@ -412,6 +412,13 @@ Task<void> GatewayHandler::relayStream(http::ClientResponse response, http::Resp
   // From here on bytes reach the caller, so nothing is retried.
   bool client_present = co_await writer.beginStream(200, relayHeaders(response));
   while (client_present) {
+    if (!response.bodyBuffered()) {
+      // About to wait on the upstream: the caller gets the header now, not with the events.
+      client_present = co_await writer.flush();
+      if (!client_present) {
+        break;
+      }
+    }
     auto piece = co_await response.readSome(deployment.timeout);
     if (!piece) {
       status = httpStatus(piece.error().code);

@@ -250,6 +250,7 @@ class ClientResponseImpl {
   }
 
   bool complete() const { return parser_->is_done(); }
+  bool bodyBuffered() const { return complete() || connection_->buffer.size() > 0; }
 
   int status_ = 0;
   std::vector<Header> headers_;
@@ -412,6 +413,10 @@ const std::vector<Header>& ClientResponse::headers() const {
 
 bool ClientResponse::complete() const {
   return impl_->complete();
+}
+
+bool ClientResponse::bodyBuffered() const {
+  return impl_->bodyBuffered();
 }
 
 Task<Result<std::string_view>> ClientResponse::readSome(std::chrono::milliseconds idle_timeout) {

@@ -214,6 +214,7 @@ class Session final : public SessionBase, public ResponseWriter {
   // ResponseWriter.
   Task<bool> send(Response response) override;
   Task<bool> beginStream(int status, std::vector<Header> headers) override;
+  Task<bool> flush() override;
   Task<bool> writeChunk(std::string_view bytes) override;
   Task<bool> endStream(std::string_view last_bytes) override;
   bool started() const override { return started_; }
@@ -237,6 +238,7 @@ class Session final : public SessionBase, public ResponseWriter {
   bool started_ = false;
   bool keep_alive_ = true;
   bool stream_ok_ = true;
+  std::string stream_head_;  // A stream's header, until it goes out with the first bytes.
   int status_ = 0;
   std::chrono::steady_clock::time_point request_start_;
 };
@@ -361,6 +363,12 @@ Task<bool> Session<Stream>::serveOne() {
     log::error("handler_sent_no_response", {{"request_id", request_.request_id}});
     co_await send(worker_.server().handler_->rejection(target, 500, "Internal error."));
   }
+  if (!stream_head_.empty()) {
+    // A stream begun and never ended is a bug too; the connection cannot carry another answer.
+    log::error("handler_left_stream_open", {{"request_id", request_.request_id}});
+    stream_head_.clear();
+    co_return false;
+  }
   co_return keep_alive_&& stream_ok_ && !worker_.server().draining_.load();
 }
 
@@ -441,12 +449,20 @@ Task<bool> Session<Stream>::beginStream(int status, std::vector<Header> headers)
   }
   decorate(message);
   message.chunked(true);
-  const std::string head = wire::serializeHeader(message);
-  lowest(stream_).expires_after(options_.write_timeout);
-  const auto ec = co_await wire::write(stream_, head, {});
-  lowest(stream_).expires_never();
-  stream_ok_ = !ec;
-  co_return !ec;
+  stream_head_ = wire::serializeHeader(message);
+  co_return stream_ok_;
+}
+
+template <class Stream>
+Task<bool> Session<Stream>::flush() {
+  if (stream_ok_ && !stream_head_.empty()) {
+    lowest(stream_).expires_after(options_.write_timeout);
+    const auto ec = co_await wire::write(stream_, stream_head_, {});
+    lowest(stream_).expires_never();
+    stream_head_.clear();
+    stream_ok_ = !ec;
+  }
+  co_return stream_ok_;
 }
 
 template <class Stream>
@@ -458,8 +474,9 @@ Task<bool> Session<Stream>::writeChunk(std::string_view bytes) {
     co_return true;  // An empty chunk would end the chunked body.
   }
   lowest(stream_).expires_after(options_.write_timeout);
-  const auto ec = co_await wire::writeChunk(stream_, bytes);
+  const auto ec = co_await wire::writeChunk(stream_, stream_head_, bytes);
   lowest(stream_).expires_never();
+  stream_head_.clear();
   stream_ok_ = !ec;
   co_return !ec;
 }
@@ -468,10 +485,11 @@ template <class Stream>
 Task<bool> Session<Stream>::endStream(std::string_view last_bytes) {
   if (stream_ok_) {
     lowest(stream_).expires_after(options_.write_timeout);
-    const auto ec = co_await wire::writeLastChunk(stream_, last_bytes);
+    const auto ec = co_await wire::writeLastChunk(stream_, stream_head_, last_bytes);
     lowest(stream_).expires_never();
     stream_ok_ = !ec;
   }
+  stream_head_.clear();
   accessLog(stream_ok_ ? status_ : 499);
   co_return stream_ok_;
 }

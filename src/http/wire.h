@@ -196,30 +196,32 @@ inline net::const_buffer chunkSizeLine(std::size_t size, std::array<char, 20>& l
   return net::buffer(line.data(), static_cast<std::size_t>(end - line.data()));
 }
 
-/// Writes one chunk of a chunked body ("size CRLF data CRLF"); an empty `data` would end the
-/// body, so callers skip it.
+/// Writes `head` (the message header when it has not gone yet, else empty), then one chunk of
+/// a chunked body ("size CRLF data CRLF"), in one write. An empty `data` would end the body,
+/// so callers skip it.
 template <class Stream>
-Task<boost::system::error_code> writeChunk(Stream& stream, std::string_view data) {
+Task<boost::system::error_code> writeChunk(Stream& stream, std::string_view head,
+                                           std::string_view data) {
   std::array<char, 20> size_line;
   static constexpr char kCrlf[] = "\r\n";
-  const std::array<net::const_buffer, 3> buffers{chunkSizeLine(data.size(), size_line),
-                                                 net::buffer(data.data(), data.size()),
-                                                 net::buffer(kCrlf, 2)};
+  const std::array<net::const_buffer, 4> buffers{
+      net::buffer(head.data(), head.size()), chunkSizeLine(data.size(), size_line),
+      net::buffer(data.data(), data.size()), net::buffer(kCrlf, 2)};
   co_return co_await writeAll(stream, buffers);
 }
 
-/// The end of a chunked body, with no trailer: `data` as a last data chunk, unless it is empty
-/// (an empty chunk is the terminator itself), then the terminating chunk, in one write.
+/// Writes `head` as writeChunk() does, then the end of a chunked body with no trailer: `data`
+/// as a last data chunk unless it is empty, and the terminating chunk, in one write.
 template <class Stream>
-Task<boost::system::error_code> writeLastChunk(Stream& stream, std::string_view data) {
+Task<boost::system::error_code> writeLastChunk(Stream& stream, std::string_view head,
+                                               std::string_view data) {
   static constexpr char kEnd[] = "\r\n0\r\n\r\n";  // Ends the data chunk, then the body.
-  if (data.empty()) {
-    co_return co_await writeAll(stream, net::const_buffer(kEnd + 2, 5));
-  }
   std::array<char, 20> size_line;
-  const std::array<net::const_buffer, 3> buffers{chunkSizeLine(data.size(), size_line),
-                                                 net::buffer(data.data(), data.size()),
-                                                 net::buffer(kEnd, 7)};
+  const std::array<net::const_buffer, 4> buffers{
+      net::buffer(head.data(), head.size()),
+      data.empty() ? net::const_buffer() : chunkSizeLine(data.size(), size_line),
+      net::buffer(data.data(), data.size()),
+      data.empty() ? net::const_buffer(kEnd + 2, 5) : net::const_buffer(kEnd, 7)};
   co_return co_await writeAll(stream, buffers);
 }
 

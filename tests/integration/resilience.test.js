@@ -32,6 +32,7 @@ describe('routing with max_attempts = 2', () => {
       'bad-request': [{ provider: 'oa', model: 'fail-400' }],
       'bad-request-claude': [{ provider: 'an', model: 'fail-400' }],
       'slow-test': [{ provider: 'oa', model: 'slow-stream' }],
+      'slow-start-test': [{ provider: 'oa', model: 'slow-start' }],
       'broken-stream': [{ provider: 'oa', model: 'break-stream' }],
     },
   });
@@ -145,6 +146,23 @@ describe('routing with max_attempts = 2', () => {
     })(), (e) => e instanceof Error, 'the Anthropic SDK must see an error event, not a normal end of stream');
     assert.equal(events[0], 'message_start');
     assert.ok(!events.includes('message_stop'), `no message_stop after a failure: ${events.join(',')}`);
+  });
+
+  // The gateway sends a stream's header together with its first events when they arrived with
+  // the upstream's header, but never holds it back while it waits on the upstream.
+  test('a stream whose first event is slow: the caller gets the 200 header before it', async () => {
+    const started = Date.now();
+    const { data: stream, response } = await ctx.oa().chat.completions
+      .create({ model: 'slow-start-test', stream: true, messages: [{ role: 'user', content: marker('slowstart') }] })
+      .withResponse();
+    const headerAfter = Date.now() - started;
+    assert.equal(response.status, 200);
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+    const eventsAfter = Date.now() - started;
+    assert.equal(text, OPENAI_REPLY);
+    assert.ok(headerAfter < 600, `the header arrived after ${headerAfter} ms, with the first event`);
+    assert.ok(eventsAfter >= 750, `the stream ended after ${eventsAfter} ms, before the double's delay`);
   });
 
   test('caller disconnects mid-stream: the upstream socket is closed early and usage is still recorded', async () => {

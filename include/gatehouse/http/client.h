@@ -57,6 +57,9 @@ class ClientResponse {
   /// True once the body has been read to its end: readSome() would return the empty view
   /// without waiting.
   bool complete() const;
+  /// True when body bytes have arrived that readSome() has not returned yet (or the body is
+  /// complete): the next readSome() will probably not wait on the upstream.
+  bool bodyBuffered() const;
   /// The whole body, failing with kUpstreamError beyond `limit` bytes.
   Task<Result<std::string>> readAll(std::size_t limit, std::chrono::milliseconds idle_timeout);
 

@@ -62,8 +62,11 @@ class ResponseWriter {
 
   virtual Task<bool> send(Response response) = 0;
 
-  /// Starts a chunked text/event-stream response.
+  /// Starts a chunked text/event-stream response. The header is held back to go out in the
+  /// same write as the first bytes (writeChunk() or endStream()); flush() sends it on its own,
+  /// for a caller about to wait for those bytes.
   virtual Task<bool> beginStream(int status, std::vector<Header> headers) = 0;
+  virtual Task<bool> flush() = 0;
   virtual Task<bool> writeChunk(std::string_view bytes) = 0;
   /// Ends the stream. `last_bytes` (may be empty) go out in the same write as the terminating
   /// chunk, so a stream's tail costs the caller one read, not two.

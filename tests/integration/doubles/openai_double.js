@@ -229,6 +229,10 @@ export async function startOpenAIDouble({ apiKey = 'sk-upstream-openai-double', 
       }
       send([choice({}, 'tool_calls')]);
     } else {
+      if (behaviour.kind === 'slow-start') {
+        await sleep(behaviour.firstEventDelayMs);
+        if (!alive()) return undefined;
+      }
       send([choice({ role: 'assistant', content: '', refusal: null })]);
       if (behaviour.kind === 'break-stream') {
         send([choice({ content: pieces[0] })]);

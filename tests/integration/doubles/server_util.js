@@ -173,6 +173,7 @@ export function fragments(text, parts) {
  *   rate-limited[-*]    -> 429 with retry-after and rate-limit headers
  *   hang[-*]            -> accepts the request and never answers
  *   slow-stream[-N]     -> N text chunks (default 100), one every 100 ms (stream only)
+ *   slow-start          -> (stream only) the SSE headers at once, the first event 800 ms later
  *   tool-call[-*]       -> a tool call answer
  *   break-stream        -> (stream only) two text chunks, then the connection is destroyed
  *   anything else       -> a plain text answer
@@ -186,6 +187,7 @@ export function behaviourFor(model) {
   if (model.startsWith('hang')) return { kind: 'hang' };
   const slow = /^slow-stream(?:-(\d+))?$/.exec(model);
   if (slow) return { kind: 'slow-stream', chunks: slow[1] ? Number(slow[1]) : 100, intervalMs: 100 };
+  if (model === 'slow-start') return { kind: 'slow-start', firstEventDelayMs: 800 };
   if (model.startsWith('tool-call')) return { kind: 'tool-call' };
   if (model === 'break-stream') return { kind: 'break-stream' };
   // Answers with the last user message's text (streamed 4 characters a chunk), so tests see

@@ -190,9 +190,11 @@ TEST(WireWriteChunk, FramesChunksAsHttpSays) {
   peer.connect(acceptor.local_endpoint());
   acceptor.accept(local);
   auto writes = [&]() -> Task<void> {
-    co_await writeChunk(local, std::string(300, 'x'));
-    co_await writeLastChunk(local, "tail");  // A last data chunk with the terminator.
-    co_await writeLastChunk(local, "");      // The terminator alone.
+    co_await writeChunk(local, "HEAD ", std::string(300, 'x'));  // With a header first.
+    co_await writeChunk(local, "", "y");
+    co_await writeLastChunk(local, "", "tail");  // A last data chunk with the terminator.
+    co_await writeLastChunk(local, "", "");      // The terminator alone.
+    co_await writeLastChunk(local, "HEAD ", "");
     local.shutdown(tcp::socket::shutdown_send);
   };
   net::co_spawn(context, writes(), net::detached);
@@ -204,7 +206,8 @@ TEST(WireWriteChunk, FramesChunksAsHttpSays) {
     const std::size_t n = peer.read_some(net::buffer(piece), ec);
     received.append(piece, n);
   }
-  EXPECT_EQ(received, "12c\r\n" + std::string(300, 'x') + "\r\n4\r\ntail\r\n0\r\n\r\n0\r\n\r\n");
+  EXPECT_EQ(received, "HEAD 12c\r\n" + std::string(300, 'x') +
+                          "\r\n1\r\ny\r\n4\r\ntail\r\n0\r\n\r\n0\r\n\r\nHEAD 0\r\n\r\n");
 }
 
 // A message larger than the socket will take at once: the part written on the spot and the
