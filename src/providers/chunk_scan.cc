@@ -20,33 +20,6 @@ namespace {
 using boost::system::error_code;
 using std::string_view;
 
-// Accepts every event and keeps nothing; the scanners below hide the callbacks they need.
-struct IgnoringHandler {
-  static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
-  static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
-  static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
-  static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
-
-  bool on_document_begin(error_code&) { return true; }
-  bool on_document_end(error_code&) { return true; }
-  bool on_array_begin(error_code&) { return true; }
-  bool on_array_end(std::size_t, error_code&) { return true; }
-  bool on_object_begin(error_code&) { return true; }
-  bool on_object_end(std::size_t, error_code&) { return true; }
-  bool on_string_part(string_view, std::size_t, error_code&) { return true; }
-  bool on_string(string_view, std::size_t, error_code&) { return true; }
-  bool on_key_part(string_view, std::size_t, error_code&) { return true; }
-  bool on_key(string_view, std::size_t, error_code&) { return true; }
-  bool on_number_part(string_view, error_code&) { return true; }
-  bool on_int64(std::int64_t, string_view, error_code&) { return true; }
-  bool on_uint64(std::uint64_t, string_view, error_code&) { return true; }
-  bool on_double(double, string_view, error_code&) { return true; }
-  bool on_bool(bool, error_code&) { return true; }
-  bool on_null(error_code&) { return true; }
-  bool on_comment_part(string_view, error_code&) { return true; }
-  bool on_comment(string_view, error_code&) { return true; }
-};
-
 // A key as it arrives in parts, kept only while it is short enough to be one we look for.
 // Almost every key arrives whole (in one on_key), and is then used where it lies.
 class ShortKey {
@@ -78,8 +51,46 @@ class ShortKey {
   bool overflow_ = false;
 };
 
+// Accepts every event, and collects a key that arrives in parts so that on_key() can have it
+// whole from key_.complete(). The scanners below hide the callbacks they need.
+class ScanHandlerBase {
+ public:
+  static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
+
+  bool on_document_begin(error_code&) { return true; }
+  bool on_document_end(error_code&) { return true; }
+  bool on_array_begin(error_code&) { return true; }
+  bool on_array_end(std::size_t, error_code&) { return true; }
+  bool on_object_begin(error_code&) { return true; }
+  bool on_object_end(std::size_t, error_code&) { return true; }
+  bool on_string_part(string_view, std::size_t, error_code&) { return true; }
+  bool on_string(string_view, std::size_t, error_code&) { return true; }
+  bool on_key_part(string_view s, std::size_t, error_code&) {
+    key_.append(s);
+    return true;
+  }
+  bool on_key(string_view s, std::size_t, error_code&) {
+    key_.complete(s);
+    return true;
+  }
+  bool on_number_part(string_view, error_code&) { return true; }
+  bool on_int64(std::int64_t, string_view, error_code&) { return true; }
+  bool on_uint64(std::uint64_t, string_view, error_code&) { return true; }
+  bool on_double(double, string_view, error_code&) { return true; }
+  bool on_bool(bool, error_code&) { return true; }
+  bool on_null(error_code&) { return true; }
+  bool on_comment_part(string_view, error_code&) { return true; }
+  bool on_comment(string_view, error_code&) { return true; }
+
+ protected:
+  ShortKey key_;
+};
+
 // Tracks the depth and the last top-level key; keeps nothing else.
-class ChunkHandler : public IgnoringHandler {
+class ChunkHandler : public ScanHandlerBase {
  public:
   ChunkScan result;
 
@@ -94,10 +105,6 @@ class ChunkHandler : public IgnoringHandler {
     return open();
   }
   bool on_object_end(std::size_t, error_code&) { return close(); }
-  bool on_key_part(string_view s, std::size_t, error_code&) {
-    key_.append(s);
-    return true;
-  }
   bool on_key(string_view s, std::size_t, error_code&) {
     const string_view key = key_.complete(s);
     if (depth_ == 1) {
@@ -121,13 +128,12 @@ class ChunkHandler : public IgnoringHandler {
 
   std::size_t depth_ = 0;
   bool last_key_is_usage_ = false;  // Of the top-level object.
-  ShortKey key_;
 };
 
 // The counts usageFromResponse() reads from the top-level "usage" object, with the DOM's
 // rules: the last of duplicate keys wins, and a count that is not a non-negative integer
 // (a string, an object, a fraction, out of range) is 0.
-class UsageHandler : public IgnoringHandler {
+class UsageHandler : public ScanHandlerBase {
  public:
   explicit UsageHandler(Dialect dialect) : dialect_(dialect) {}
 
@@ -162,10 +168,6 @@ class UsageHandler : public IgnoringHandler {
       in_usage_ = false;
     }
     return close();
-  }
-  bool on_key_part(string_view s, std::size_t, error_code&) {
-    key_.append(s);
-    return true;
   }
   bool on_key(string_view s, std::size_t, error_code&) {
     const string_view key = key_.complete(s);
@@ -241,7 +243,6 @@ class UsageHandler : public IgnoringHandler {
   Field field_ = kNone;
   std::array<std::int64_t, kNone> counts_{};
   bool reported_ = false;
-  ShortKey key_;
 };
 
 // Runs `handler` over all of `text`; false unless it is one complete, valid JSON value.

@@ -117,7 +117,6 @@ Result<void> UsageRecorder::write(const std::vector<UsageRecord>& batch) {
     org_exists.emplace_back(org_id, *row);
     return *row;
   };
-  auto& insert = insert_;
   for (const UsageRecord& r : batch) {
     if (!r.org_id.empty()) {
       auto exists = orgExists(r.org_id);
@@ -129,7 +128,7 @@ Result<void> UsageRecorder::write(const std::vector<UsageRecord>& batch) {
         continue;
       }
     }
-    insert->bindUnowned(1, r.request_id)
+    insert_->bindUnowned(1, r.request_id)
         .bind(2, r.created_at)
         .bindUnowned(3, r.key_id)
         .bindUnowned(4, r.endpoint)
@@ -146,7 +145,7 @@ Result<void> UsageRecorder::write(const std::vector<UsageRecord>& batch) {
         .bindUnowned(15, r.guardrails)
         .bindUnowned(16, r.org_id)
         .bindUnowned(17, r.project_id);
-    if (auto result = insert->run(); !result) {
+    if (auto result = insert_->run(); !result) {
       (void)db_->rollback();
       return result;
     }

@@ -69,14 +69,23 @@ TEST(WireSerializeHeader, ResponsesMatchBeastByteForByte) {
   EXPECT_TRUE(serializeHeader(custom).starts_with("HTTP/1.0 200 Fine\r\n"));
 }
 
+// Connects `peer` to a listener on 127.0.0.1 and accepts the connection into `local`.
+// `peer_receive_buffer`, when set, is `peer`'s receive buffer size, set before it connects.
+void connectPair(net::io_context& context, tcp::socket& local, tcp::socket& peer,
+                 int peer_receive_buffer = 0) {
+  tcp::acceptor acceptor(context, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+  peer.open(tcp::v4());
+  if (peer_receive_buffer > 0) {
+    peer.set_option(net::socket_base::receive_buffer_size(peer_receive_buffer));
+  }
+  peer.connect(acceptor.local_endpoint());
+  acceptor.accept(local);
+}
+
 // A connected pair of sockets on 127.0.0.1; the test writes to `peer` and reads `local`.
 class WireReadTest : public ::testing::Test {
  protected:
-  WireReadTest() : local(context), peer(context) {
-    tcp::acceptor acceptor(context, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
-    peer.connect(acceptor.local_endpoint());
-    acceptor.accept(local);
-  }
+  WireReadTest() : local(context), peer(context) { connectPair(context, local, peer); }
 
   // Runs `read` on the context and returns its error.
   template <class Parser>
@@ -184,11 +193,9 @@ TEST_F(WireReadTest, BodyProgressReturnsEachChunkOfAStreamAsItArrives) {
 
 TEST(WireWriteChunk, FramesChunksAsHttpSays) {
   net::io_context context;
-  tcp::acceptor acceptor(context, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
   tcp::socket local(context);
   tcp::socket peer(context);
-  peer.connect(acceptor.local_endpoint());
-  acceptor.accept(local);
+  connectPair(context, local, peer);
   auto writes = [&]() -> Task<void> {
     co_await writeChunk(local, "HEAD ", std::string(300, 'x'));  // With a header first.
     co_await writeChunk(local, "", "y");
@@ -214,13 +221,9 @@ TEST(WireWriteChunk, FramesChunksAsHttpSays) {
 // remainder written asynchronously arrive whole and in order.
 TEST(WireWrite, AMessageTheSocketCannotTakeAtOnceArrivesWhole) {
   net::io_context context;
-  tcp::acceptor acceptor(context, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
   beast::tcp_stream local(context);
   tcp::socket peer(context);
-  peer.open(tcp::v4());
-  peer.set_option(net::socket_base::receive_buffer_size(4096));
-  peer.connect(acceptor.local_endpoint());
-  local.socket() = acceptor.accept();
+  connectPair(context, local.socket(), peer, 4096);
   local.socket().set_option(net::socket_base::send_buffer_size(4096));
   const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n";
   std::string body(1 << 20, '\0');
@@ -252,11 +255,9 @@ TEST(WireWrite, AMessageTheSocketCannotTakeAtOnceArrivesWhole) {
 // reading gets the write timed out rather than held forever.
 TEST(WireWrite, TheRemainderTimesOutWhenThePeerStopsReading) {
   net::io_context context;
-  tcp::acceptor acceptor(context, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
   beast::tcp_stream local(context);
   tcp::socket peer(context);
-  peer.connect(acceptor.local_endpoint());
-  local.socket() = acceptor.accept();
+  connectPair(context, local.socket(), peer);
   const std::string body(64 << 20, 'x');  // Far beyond both sockets' buffers.
   boost::system::error_code write_ec;
   auto writes = [&]() -> Task<void> {

@@ -13,6 +13,26 @@
 namespace gatehouse::providers {
 namespace {
 
+// `text` after one to three random edits (delete, insert or replace one character), the
+// inserted characters drawn from `alphabet`.
+std::string mutated(std::string text, const std::string& alphabet, std::mt19937& random) {
+  const int edits = 1 + static_cast<int>(random() % 3);
+  for (int e = 0; e < edits && !text.empty(); ++e) {
+    const std::size_t at = random() % text.size();
+    switch (random() % 3) {
+      case 0:
+        text.erase(at, 1);
+        break;
+      case 1:
+        text.insert(at, 1, alphabet[random() % alphabet.size()]);
+        break;
+      default:
+        text[at] = alphabet[random() % alphabet.size()];
+    }
+  }
+  return text;
+}
+
 TEST(ChunkScan, ContentChunksNeedNoInspection) {
   const ChunkScan scan = scanOpenAIChunk(
       R"({"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":)"
@@ -60,21 +80,7 @@ TEST(ChunkScan, AgreesWithTheDomParserOnMutatedChunks) {
   const std::string alphabet = R"({}[]:,"\ 0123456789abcdefusageror-.etruflsn)";
   std::mt19937 random(20261201);
   for (int i = 0; i < 20000; ++i) {
-    std::string text = seeds[random() % seeds.size()];
-    const int edits = 1 + static_cast<int>(random() % 3);
-    for (int e = 0; e < edits && !text.empty(); ++e) {
-      const std::size_t at = random() % text.size();
-      switch (random() % 3) {
-        case 0:
-          text.erase(at, 1);
-          break;
-        case 1:
-          text.insert(at, 1, alphabet[random() % alphabet.size()]);
-          break;
-        default:
-          text[at] = alphabet[random() % alphabet.size()];
-      }
-    }
+    const std::string text = mutated(seeds[random() % seeds.size()], alphabet, random);
     boost::system::error_code ec;
     const boost::json::value dom = boost::json::parse(text, ec);
     const bool dom_object = !ec && dom.is_object();
@@ -163,21 +169,7 @@ TEST(ResponseUsageScan, AgreesWithTheDomOnMutatedResponses) {
   std::mt19937 random(20261202);
   for (int i = 0; i < 20000; ++i) {
     const auto& [dialect, seed] = seeds[random() % seeds.size()];
-    std::string text = seed;
-    const int edits = 1 + static_cast<int>(random() % 3);
-    for (int e = 0; e < edits && !text.empty(); ++e) {
-      const std::size_t at = random() % text.size();
-      switch (random() % 3) {
-        case 0:
-          text.erase(at, 1);
-          break;
-        case 1:
-          text.insert(at, 1, alphabet[random() % alphabet.size()]);
-          break;
-        default:
-          text[at] = alphabet[random() % alphabet.size()];
-      }
-    }
+    const std::string text = mutated(seed, alphabet, random);
     boost::system::error_code ec;
     const boost::json::value dom = boost::json::parse(text, ec);
     const auto scanned = scanResponseUsage(dialect, text);
