@@ -105,6 +105,7 @@ BENCHMARK(BM_TranslateRequestToAnthropic);
 // plane. Each iteration queues 4096 records and waits for the writer to commit them.
 void BM_UsageWrite(benchmark::State& state) {
   testing::TempDir dir;
+  // Creates the schema and holds the file open, as the server's other connections do.
   auto db = store::Database::open(store::databasePath(dir.path()));
   constexpr int kRecords = 4096;
   std::int64_t next_id = 0;

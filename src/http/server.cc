@@ -5,6 +5,7 @@
 // atomics (connection count, draining flag).
 
 #include <gatehouse/common/log.h>
+#include <gatehouse/crypto/encoding.h>
 #include <gatehouse/http/server.h>
 
 #include "request_impl.h"
@@ -27,6 +28,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <list>
 #include <mutex>
 #include <random>
@@ -70,28 +72,27 @@ class RequestIdGenerator {
  public:
   RequestIdGenerator() {
     std::random_device device;
-    const std::uint64_t random = (static_cast<std::uint64_t>(device()) << 32) | device();
-    prefix_ = "req_";
-    appendHex(prefix_, random, 16);
+    char random[8];
+    for (std::size_t i = 0; i < sizeof random; i += 4) {
+      const std::uint32_t word = device();
+      std::memcpy(random + i, &word, 4);
+    }
+    crypto::appendHex(prefix_, std::string_view(random, sizeof random));
   }
   // "req_" + 16 random hex digits (per worker) + 8 hex digits of a counter.
   std::string next() {
+    const std::uint32_t count = static_cast<std::uint32_t>(++counter_);
+    const char big_endian[4] = {static_cast<char>(count >> 24), static_cast<char>(count >> 16),
+                                static_cast<char>(count >> 8), static_cast<char>(count)};
     std::string id;
     id.reserve(prefix_.size() + 8);
     id += prefix_;
-    appendHex(id, ++counter_ & 0xFFFFFFFF, 8);
+    crypto::appendHex(id, std::string_view(big_endian, sizeof big_endian));
     return id;
   }
 
  private:
-  static void appendHex(std::string& out, std::uint64_t value, int digits) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4) {
-      out += kHex[(value >> shift) & 0xF];
-    }
-  }
-
-  std::string prefix_;
+  std::string prefix_ = "req_";
   std::uint64_t counter_ = 0;
 };
 

@@ -94,7 +94,8 @@ Result<void> UsageRecorder::write(const std::vector<UsageRecord>& batch) {
       statement->emplace(std::move(*prepared));
     }
   }
-  if (auto r = db_->begin(); !r) {
+  store::Transaction transaction(*db_);  // Rolled back on any early return.
+  if (auto r = transaction.begin(); !r) {
     return r;
   }
   // A record of an organisation deleted while the record was queued is dropped, not written
@@ -121,7 +122,6 @@ Result<void> UsageRecorder::write(const std::vector<UsageRecord>& batch) {
     if (!r.org_id.empty()) {
       auto exists = orgExists(r.org_id);
       if (!exists) {
-        (void)db_->rollback();
         return exists.takeError();
       }
       if (!*exists) {
@@ -146,11 +146,10 @@ Result<void> UsageRecorder::write(const std::vector<UsageRecord>& batch) {
         .bindUnowned(16, r.org_id)
         .bindUnowned(17, r.project_id);
     if (auto result = insert_->run(); !result) {
-      (void)db_->rollback();
       return result;
     }
   }
-  return db_->commit();
+  return transaction.commit();
 }
 
 Result<void> exportUsage(store::Database& db, ExportFormat format, std::ostream& out,
