@@ -6,16 +6,17 @@
 #include <gatehouse/common/secret.h>
 #include <gatehouse/http/client.h>
 
+#include "deadline.h"
 #include "wire.h"
 
 #include <openssl/x509v3.h>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
@@ -33,7 +34,7 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using TlsStream = beast::ssl_stream<tcp::socket>;
 using SteadyClock = std::chrono::steady_clock;
 using wire::kAsTuple;
 constexpr std::size_t kReadChunk = 16 * 1024;
@@ -99,13 +100,15 @@ class Connection {
     // buffer would cut every response into many reads.
     buffer.reserve(kReadChunk);
     if (tls) {
-      tls_.emplace(beast::tcp_stream(std::move(socket)), *tls);
+      tls_.emplace(std::move(socket), *tls);
     } else {
       plain_.emplace(std::move(socket));
     }
+    deadline_.emplace(transport());
   }
 
-  beast::tcp_stream& transport() { return tls_ ? tls_->next_layer() : *plain_; }
+  tcp::socket& transport() { return tls_ ? tls_->next_layer() : *plain_; }
+  Deadline& deadline() { return *deadline_; }
 
   template <class Fn>
   auto withStream(Fn&& fn) {
@@ -121,7 +124,9 @@ class Connection {
 
  private:
   std::optional<TlsStream> tls_;
-  std::optional<beast::tcp_stream> plain_;
+  std::optional<tcp::socket> plain_;
+  std::optional<Deadline>
+      deadline_;  // Of every operation on the transport; set in the constructor.
 };
 
 /// The pools of one worker thread, keyed by endpoint. Thread-local so the hot path takes no
@@ -210,12 +215,12 @@ class ClientResponseImpl {
     // Only a fully read, keep-alive response may hand its connection to the next request;
     // anything else is closed, which also cancels the upstream's work.
     if (connection_ && parser_->is_done() && parser_->keep_alive()) {
-      connection_->transport().expires_never();
+      connection_->deadline().expiresNever();
       client_.checkin(std::move(connection_));
     } else if (connection_) {
       boost::system::error_code ignored;
-      connection_->transport().socket().shutdown(tcp::socket::shutdown_both, ignored);
-      connection_->transport().close();
+      connection_->transport().shutdown(tcp::socket::shutdown_both, ignored);
+      connection_->transport().close(ignored);
     }
   }
 
@@ -228,16 +233,19 @@ class ClientResponseImpl {
       auto& body = parser_->get().body();
       body.data = chunk;
       body.size = kReadChunk;
-      connection_->transport().expires_after(idle_timeout);
+      connection_->deadline().expiresAfter(idle_timeout);
       // Up to the first body bytes, not the whole message: waiting for more would hold
       // streamed chunks back.
       const auto ec = co_await connection_->withStream([&](auto& stream) {
         return wire::read(stream, connection_->buffer, *parser_, wire::Until::kBodyProgress,
                           kReadChunk);
       });
+      // A deadline bounds an operation, not the time between two: while the gateway writes
+      // what it read to a slow caller, the upstream connection must stay open.
+      connection_->deadline().expiresNever();
       if (ec && ec != bhttp::error::need_buffer) {
         parser_->get().body().data = nullptr;
-        if (ec == beast::error::timeout) {
+        if (connection_->deadline().reason(ec) == beast::error::timeout) {
           co_return makeError(ErrorCode::kUpstreamTimeout, "upstream stopped sending");
         }
         co_return makeError(ErrorCode::kUpstreamError, "upstream read failed: " + ec.message());
@@ -278,16 +286,17 @@ Task<Result<std::unique_ptr<Connection>>> ClientImpl::connect(const Endpoint& en
   }
   auto connection = std::make_unique<Connection>(tcp::socket(executor), tls);
   connection->key = poolKey(endpoint);
-  connection->transport().expires_at(deadline);
-  auto [connect_ec, connected] = co_await connection->transport().async_connect(*targets, kAsTuple);
+  connection->deadline().expiresAt(deadline);
+  auto [connect_ec, connected] =
+      co_await net::async_connect(connection->transport(), *targets, kAsTuple);
   if (connect_ec) {
-    if (connect_ec == beast::error::timeout) {
+    if (connection->deadline().reason(connect_ec) == beast::error::timeout) {
       co_return makeError(ErrorCode::kUpstreamTimeout, "upstream connect timed out");
     }
     co_return makeError(ErrorCode::kUpstreamError,
                         "cannot connect to upstream: " + connect_ec.message());
   }
-  connection->transport().socket().set_option(tcp::no_delay(true));
+  connection->transport().set_option(tcp::no_delay(true));
   if (TlsStream* stream = connection->tls()) {
     SSL* ssl = stream->native_handle();
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
@@ -300,7 +309,7 @@ Task<Result<std::unique_ptr<Connection>>> ClientImpl::connect(const Endpoint& en
     }
     auto [handshake_ec] = co_await stream->async_handshake(net::ssl::stream_base::client, kAsTuple);
     if (handshake_ec) {
-      if (handshake_ec == beast::error::timeout) {
+      if (connection->deadline().reason(handshake_ec) == beast::error::timeout) {
         co_return makeError(ErrorCode::kUpstreamTimeout, "upstream TLS handshake timed out");
       }
       co_return makeError(ErrorCode::kUpstreamError,
@@ -332,12 +341,12 @@ Task<Result<ClientResponse>> ClientImpl::attempt(std::unique_ptr<Connection> con
     secureWipe(const_cast<char*>(value.data()), value.size());
   }
 
-  connection->transport().expires_at(deadline);
+  connection->deadline().expiresAt(deadline);
   const auto write_ec = co_await connection->withStream(
       [&](auto& stream) { return wire::write(stream, head, request.body); });
   secureWipe(head.data(), head.size());  // The serialized header holds the key too.
   if (write_ec) {
-    if (write_ec == beast::error::timeout) {
+    if (connection->deadline().reason(write_ec) == beast::error::timeout) {
       co_return makeError(ErrorCode::kUpstreamTimeout, "upstream write timed out");
     }
     co_return makeError(ErrorCode::kUpstreamError, "upstream write failed: " + write_ec.message());
@@ -348,8 +357,9 @@ Task<Result<ClientResponse>> ClientImpl::attempt(std::unique_ptr<Connection> con
   const auto read_ec = co_await connection->withStream([&](auto& stream) {
     return wire::read(stream, connection->buffer, *parser, wire::Until::kHeader, kReadChunk);
   });
+  connection->deadline().expiresNever();  // The body's reads set their own.
   if (read_ec) {
-    if (read_ec == beast::error::timeout) {
+    if (connection->deadline().reason(read_ec) == beast::error::timeout) {
       co_return makeError(ErrorCode::kUpstreamTimeout, "upstream did not answer in time");
     }
     co_return makeError(ErrorCode::kUpstreamError, "upstream closed or sent an invalid response");

@@ -8,6 +8,7 @@
 #include <gatehouse/crypto/encoding.h>
 #include <gatehouse/http/server.h>
 
+#include "deadline.h"
 #include "request_impl.h"
 #include "wire.h"
 
@@ -21,7 +22,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
@@ -41,14 +41,14 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using TlsStream = beast::ssl_stream<tcp::socket>;
 using wire::kAsTuple;
 constexpr std::size_t kReadBufferBytes = 16 * 1024;
 
-beast::tcp_stream& lowest(beast::tcp_stream& stream) {
+tcp::socket& lowest(tcp::socket& stream) {
   return stream;
 }
-beast::tcp_stream& lowest(TlsStream& stream) {
+tcp::socket& lowest(TlsStream& stream) {
   return stream.next_layer();
 }
 
@@ -195,6 +195,7 @@ class Session final : public SessionBase, public ResponseWriter {
       : worker_(worker),
         options_(worker.server().options_),
         stream_(std::move(stream)),
+        deadline_(lowest(stream_)),
         remote_(std::move(remote)) {
     // The peer's address, for handlers (audit entries, failure counting per address).
     request_.remote_address = remote_;
@@ -207,10 +208,14 @@ class Session final : public SessionBase, public ResponseWriter {
 
   void closeIfIdle() override {
     if (idle_) {
-      lowest(stream_).cancel();
+      boost::system::error_code ignored;
+      lowest(stream_).cancel(ignored);
     }
   }
-  void forceClose() override { lowest(stream_).socket().close(); }
+  void forceClose() override {
+    boost::system::error_code ignored;
+    lowest(stream_).close(ignored);
+  }
 
   // ResponseWriter.
   Task<bool> send(Response response) override;
@@ -231,6 +236,7 @@ class Session final : public SessionBase, public ResponseWriter {
   Worker& worker_;
   const ServerOptions& options_;
   Stream stream_;
+  Deadline deadline_;  // Of every read and write on stream_; the socket closes when it passes.
   std::string remote_;
   std::list<SessionBase*>::iterator registration_;
   beast::flat_buffer buffer_;
@@ -247,7 +253,7 @@ class Session final : public SessionBase, public ResponseWriter {
 template <class Stream>
 Task<bool> Session<Stream>::handshake() {
   if constexpr (std::is_same_v<Stream, TlsStream>) {
-    lowest(stream_).expires_after(options_.header_timeout);
+    deadline_.expiresAfter(options_.header_timeout);
     auto [ec] = co_await stream_.async_handshake(net::ssl::stream_base::server, kAsTuple);
     if (ec) {
       log::debug("tls_handshake_failed", {{"remote", remote_}, {"error", ec.message()}});
@@ -265,11 +271,11 @@ Task<void> Session<Stream>::run() {
       }
     }
     if constexpr (std::is_same_v<Stream, TlsStream>) {
-      lowest(stream_).expires_after(std::chrono::seconds(1));
+      deadline_.expiresAfter(std::chrono::seconds(1));
       co_await stream_.async_shutdown(kAsTuple);
     }
     boost::system::error_code ignored;
-    lowest(stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest(stream_).shutdown(tcp::socket::shutdown_both, ignored);
   } catch (const std::exception& e) {
     // Caught once, here: a bug in one request must not take the worker down.
     log::error("session_failed", {{"request_id", request_.request_id}, {"error", e.what()}});
@@ -279,7 +285,6 @@ Task<void> Session<Stream>::run() {
 // Reads and serves one request; false when the connection should close.
 template <class Stream>
 Task<bool> Session<Stream>::serveOne() {
-  auto& tcp_stream = lowest(stream_);
   if (worker_.server().draining_.load()) {
     co_return false;
   }
@@ -288,7 +293,7 @@ Task<bool> Session<Stream>::serveOne() {
   // slow trickle of header bytes (slowloris) cannot hold the connection past header_timeout.
   if (buffer_.size() == 0) {
     idle_ = true;
-    tcp_stream.expires_after(options_.idle_timeout);
+    deadline_.expiresAfter(options_.idle_timeout);
     auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kReadBufferBytes), kAsTuple);
     idle_ = false;
     if (ec || n == 0) {
@@ -305,7 +310,7 @@ Task<bool> Session<Stream>::serveOne() {
   bhttp::request_parser<bhttp::string_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
   parser.body_limit(options_.max_body_bytes);
-  tcp_stream.expires_after(options_.header_timeout);
+  deadline_.expiresAfter(options_.header_timeout);
   const auto header_ec =
       co_await wire::read(stream_, buffer_, parser, wire::Until::kHeader, kReadBufferBytes);
   const std::string target(parser.get().target());
@@ -315,9 +320,9 @@ Task<bool> Session<Stream>::serveOne() {
   if (header_ec == bhttp::error::body_limit) {
     co_return co_await reject(target, 413, "Request body is larger than the configured limit.");
   }
-  if (header_ec == beast::error::timeout) {
-    // Beast has already closed the socket (a stream that timed out is unusable), so there is
-    // no 408 to send: the slow client is simply dropped.
+  if (deadline_.reason(header_ec) == beast::error::timeout) {
+    // The deadline has already closed the socket, so there is no 408 to send: the slow
+    // client is simply dropped.
     log::warn("request_timeout", {{"remote", remote_}, {"phase", "headers"}});
     co_return false;
   }
@@ -333,26 +338,26 @@ Task<bool> Session<Stream>::serveOne() {
       acceptableRequestId(incoming_id) ? std::string(incoming_id) : worker_.requestIds().next();
   if (bhttp::token_list(head[bhttp::field::expect]).exists("100-continue")) {
     bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, head.version()};
-    tcp_stream.expires_after(options_.write_timeout);
+    deadline_.expiresAfter(options_.write_timeout);
     if (co_await wire::write(stream_, wire::serializeHeader(cont), {})) {
       co_return false;
     }
   }
 
-  tcp_stream.expires_after(options_.body_timeout);
+  deadline_.expiresAfter(options_.body_timeout);
   const auto body_ec =
       co_await wire::read(stream_, buffer_, parser, wire::Until::kMessage, kReadBufferBytes);
   if (body_ec == bhttp::error::body_limit) {
     co_return co_await reject(target, 413, "Request body is larger than the configured limit.");
   }
-  if (body_ec == beast::error::timeout) {
+  if (deadline_.reason(body_ec) == beast::error::timeout) {
     log::warn("request_timeout", {{"remote", remote_}, {"phase", "body"}});
     co_return false;
   }
   if (body_ec) {
     co_return false;
   }
-  tcp_stream.expires_never();
+  deadline_.expiresNever();
 
   request_.message = parser.release();
   keep_alive_ = request_.message.keep_alive();
@@ -430,9 +435,9 @@ Task<bool> Session<Stream>::send(Response response) {
     message.content_length(response.body.size());  // Those three statuses have no body.
   }
   const std::string head = wire::serializeHeader(message);
-  lowest(stream_).expires_after(options_.write_timeout);
+  deadline_.expiresAfter(options_.write_timeout);
   const auto ec = co_await wire::write(stream_, head, response.body);
-  lowest(stream_).expires_never();
+  deadline_.expiresNever();
   accessLog(status_);
   stream_ok_ = !ec;
   co_return !ec;
@@ -457,9 +462,9 @@ Task<bool> Session<Stream>::beginStream(int status, std::vector<Header> headers)
 template <class Stream>
 Task<bool> Session<Stream>::flush() {
   if (stream_ok_ && !stream_head_.empty()) {
-    lowest(stream_).expires_after(options_.write_timeout);
+    deadline_.expiresAfter(options_.write_timeout);
     const auto ec = co_await wire::write(stream_, stream_head_, {});
-    lowest(stream_).expires_never();
+    deadline_.expiresNever();
     stream_head_.clear();
     stream_ok_ = !ec;
   }
@@ -474,9 +479,9 @@ Task<bool> Session<Stream>::writeChunk(std::string_view bytes) {
   if (bytes.empty()) {
     co_return true;  // An empty chunk would end the chunked body.
   }
-  lowest(stream_).expires_after(options_.write_timeout);
+  deadline_.expiresAfter(options_.write_timeout);
   const auto ec = co_await wire::writeChunk(stream_, stream_head_, bytes);
-  lowest(stream_).expires_never();
+  deadline_.expiresNever();
   stream_head_.clear();
   stream_ok_ = !ec;
   co_return !ec;
@@ -485,9 +490,9 @@ Task<bool> Session<Stream>::writeChunk(std::string_view bytes) {
 template <class Stream>
 Task<bool> Session<Stream>::endStream(std::string_view last_bytes) {
   if (stream_ok_) {
-    lowest(stream_).expires_after(options_.write_timeout);
+    deadline_.expiresAfter(options_.write_timeout);
     const auto ec = co_await wire::writeLastChunk(stream_, stream_head_, last_bytes);
-    lowest(stream_).expires_never();
+    deadline_.expiresNever();
     stream_ok_ = !ec;
   }
   stream_head_.clear();
@@ -531,9 +536,7 @@ Task<void> Worker::accept() {
           runSession(*this, TlsStream(std::move(socket), *server_.tls_), std::move(remote)),
           release);
     } else {
-      net::co_spawn(context_,
-                    runSession(*this, beast::tcp_stream(std::move(socket)), std::move(remote)),
-                    release);
+      net::co_spawn(context_, runSession(*this, std::move(socket), std::move(remote)), release);
     }
   }
 }

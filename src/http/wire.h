@@ -20,7 +20,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -59,7 +58,7 @@ inline bool reached(Until until, bool header_done, bool message_done, bool body_
 /// only when the parser needs more, until `until` holds. Errors are Beast's: end_of_stream
 /// when the peer closed before sending anything, partial_message when it closed mid-message,
 /// header_limit/body_limit, need_buffer (a buffer_body whose buffer is full), or the socket's
-/// own (timeout included, from a tcp_stream's expiry).
+/// own (a socket closed by its Deadline fails with operation_aborted or bad_descriptor).
 template <class Stream, class Parser>
 Task<boost::system::error_code> read(Stream& stream, beast::flat_buffer& buffer, Parser& parser,
                                      Until until, std::size_t read_size) {
@@ -139,10 +138,7 @@ std::string serializeHeader(const bhttp::header<isRequest, Fields>& header) {
   return out;
 }
 
-/// The socket under a plain TCP stream; none for a stream (TLS) that encodes what it sends.
-inline net::ip::tcp::socket* plainSocket(beast::tcp_stream& stream) {
-  return &stream.socket();
-}
+/// The socket of a plain TCP stream; none for a stream (TLS) that encodes what it sends.
 inline net::ip::tcp::socket* plainSocket(net::ip::tcp::socket& socket) {
   return &socket;
 }
@@ -154,7 +150,7 @@ net::ip::tcp::socket* plainSocket(Stream&) {
 /// Sends all of `buffers`. On plain TCP it first writes, without blocking, what the socket
 /// takes now: a message that fits the send buffer (the usual case) then costs one sendmsg and
 /// no asynchronous operation, timer or trip through the scheduler. Whatever is left is written
-/// asynchronously, under the stream's expiry.
+/// asynchronously, under the socket's Deadline.
 template <class Stream, class Buffers>
 Task<boost::system::error_code> writeAll(Stream& stream, const Buffers& buffers) {
   std::size_t sent = 0;

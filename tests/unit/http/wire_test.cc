@@ -1,4 +1,5 @@
 #include "http/wire.h"
+#include "http/deadline.h"
 
 #include <gtest/gtest.h>
 
@@ -221,10 +222,10 @@ TEST(WireWriteChunk, FramesChunksAsHttpSays) {
 // remainder written asynchronously arrive whole and in order.
 TEST(WireWrite, AMessageTheSocketCannotTakeAtOnceArrivesWhole) {
   net::io_context context;
-  beast::tcp_stream local(context);
+  tcp::socket local(context);
   tcp::socket peer(context);
-  connectPair(context, local.socket(), peer, 4096);
-  local.socket().set_option(net::socket_base::send_buffer_size(4096));
+  connectPair(context, local, peer, 4096);
+  local.set_option(net::socket_base::send_buffer_size(4096));
   const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n";
   std::string body(1 << 20, '\0');
   for (std::size_t i = 0; i < body.size(); ++i) {
@@ -241,7 +242,7 @@ TEST(WireWrite, AMessageTheSocketCannotTakeAtOnceArrivesWhole) {
   boost::system::error_code write_ec = net::error::fault;
   auto writes = [&]() -> Task<void> {
     write_ec = co_await write(local, head, body);
-    local.socket().shutdown(tcp::socket::shutdown_send);
+    local.shutdown(tcp::socket::shutdown_send);
   };
   net::co_spawn(context, writes(), net::detached);
   context.run();
@@ -251,18 +252,19 @@ TEST(WireWrite, AMessageTheSocketCannotTakeAtOnceArrivesWhole) {
   EXPECT_TRUE(received == head + body);
 }
 
-// The asynchronous remainder is still bounded by the stream's expiry: a peer that stops
+// The asynchronous remainder is still bounded by the socket's deadline: a peer that stops
 // reading gets the write timed out rather than held forever.
 TEST(WireWrite, TheRemainderTimesOutWhenThePeerStopsReading) {
   net::io_context context;
-  beast::tcp_stream local(context);
+  tcp::socket local(context);
   tcp::socket peer(context);
-  connectPair(context, local.socket(), peer);
+  connectPair(context, local, peer);
+  Deadline deadline(local);
   const std::string body(64 << 20, 'x');  // Far beyond both sockets' buffers.
   boost::system::error_code write_ec;
   auto writes = [&]() -> Task<void> {
-    local.expires_after(std::chrono::milliseconds(200));
-    write_ec = co_await write(local, "", body);
+    deadline.expiresAfter(std::chrono::milliseconds(200));
+    write_ec = deadline.reason(co_await write(local, "", body));
   };
   net::co_spawn(context, writes(), net::detached);
   context.run();
