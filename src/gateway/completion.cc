@@ -223,51 +223,89 @@ Task<void> GatewayHandler::failUpstream(http::ResponseWriter& writer, Call& call
   co_await fail(writer, call, 502, message);
 }
 
+// Whether every deployment of `plan` speaks `caller`'s dialect, so the caller's bytes can go
+// to any of them with only the model changed.
+bool allSameDialect(const std::vector<const Deployment*>& plan, Dialect caller) {
+  return std::all_of(plan.begin(), plan.end(), [caller](const Deployment* deployment) {
+    return deployment->provider->dialect == caller;
+  });
+}
+
 Task<void> GatewayHandler::serveCompletion(const http::Request& request,
                                            http::ResponseWriter& writer, Call& call) {
+  // An unguarded request is first read by a SAX pass. When it goes to upstreams of its own
+  // dialect (the common case), the caller's bytes are sent on with the model spliced in, and no
+  // DOM is built or serialised. Anything else, and every malformed request, takes the DOM way.
+  std::optional<providers::RequestScan> scan;
+  if (!call.guard) {
+    scan = providers::scanRequest(call.caller, request.body());
+    if (scan && scan->stream && scan->has_stream_options && !scan->include_usage &&
+        call.caller == Dialect::kOpenAI) {
+      scan.reset();  // include_usage must be set inside the caller's stream_options.
+    }
+  }
   json::monotonic_resource arena;
-  auto parsed = parseRequestBody(request.body(), &arena);
-  if (!parsed) {
-    co_await fail(writer, call, 400, parsed.error().message);
-    co_return;
-  }
-  call.record.model = parsed->model;
-  json::object& body = parsed->object;
-  if (call.caller == Dialect::kOpenAI) {
-    const json::value* messages = body.if_contains("messages");
-    if (!messages || !messages->is_array() || messages->as_array().empty()) {
-      co_await fail(writer, call, 400, "'messages' must be a non-empty array.");
+  std::optional<ParsedBody> parsed;
+  const auto parseDom = [&]() -> Result<void> {
+    auto dom = parseRequestBody(request.body(), &arena);
+    if (!dom) {
+      return dom.takeError();
+    }
+    if (call.caller == Dialect::kOpenAI) {
+      const json::value* messages = dom->object.if_contains("messages");
+      if (!messages || !messages->is_array() || messages->as_array().empty()) {
+        return makeError(ErrorCode::kInvalidRequest, "'messages' must be a non-empty array.");
+      }
+      call.json_schema_tool = providers::jsonSchemaToolName(dom->object);
+    }
+    parsed = std::move(*dom);
+    return {};
+  };
+  if (!scan) {
+    if (auto ok = parseDom(); !ok) {
+      co_await fail(writer, call, 400, ok.error().message);
       co_return;
     }
-  }
-  if (call.guard) {
-    if (auto block =
-            guardRequest(body, call.caller, *call.guard, *call.pseudonymizer, call.outcomes)) {
-      co_await failGuarded(writer, call, *block, "input");
-      co_return;
+    if (call.guard) {
+      if (auto block = guardRequest(parsed->object, call.caller, *call.guard, *call.pseudonymizer,
+                                    call.outcomes)) {
+        co_await failGuarded(writer, call, *block, "input");
+        co_return;
+      }
     }
   }
-  const bool stream = wantsStream(body);
-  const bool include_usage = wantsUsageChunk(body);  // Before upstreamBody() edits the body.
+  const std::string model = scan ? std::string(scan->model) : parsed->model;
+  const bool stream = scan ? scan->stream : wantsStream(parsed->object);
+  // Read before upstreamBody() edits the body.
+  const bool include_usage = scan ? scan->include_usage : wantsUsageChunk(parsed->object);
+  call.record.model = model;
   call.record.stream = stream;
-  if (call.caller == Dialect::kOpenAI) {
-    call.json_schema_tool = providers::jsonSchemaToolName(body);
-  }
   // A model outside the key's scopes looks exactly like one that does not exist.
-  const auto plan = call.identity->allowsModel(parsed->model)
-                        ? routerFor(call).plan(parsed->model, random_)
-                        : std::vector<const Deployment*>();
+  const auto plan = call.identity->allowsModel(model) ? routerFor(call).plan(model, random_)
+                                                      : std::vector<const Deployment*>();
   if (plan.empty()) {
-    co_await fail(
-        writer, call, 404,
-        "The model '" + parsed->model + "' does not exist or you do not have access to it.");
+    co_await fail(writer, call, 404,
+                  "The model '" + model + "' does not exist or you do not have access to it.");
     co_return;
+  }
+  if (scan && !allSameDialect(plan, call.caller)) {
+    // A fallback to the other dialect translates the request, which needs its DOM. The scan
+    // accepted the body, so the parse can only fail for want of memory.
+    if (auto ok = parseDom(); !ok) {
+      co_await fail(writer, call, 400, ok.error().message);
+      co_return;
+    }
+    scan.reset();
   }
 
   UpstreamFailure failure{
       ErrorCode::kUpstreamError, 0, "No deployment could serve the request.", {}};
   for (const Deployment* deployment : plan) {
-    auto upstream = upstreamBody(body, call.caller, *deployment, config_.default_max_tokens);
+    Result<std::string> upstream =
+        scan ? Result<std::string>(providers::spliceRequest(
+                   request.body(), *scan, deployment->upstream_model,
+                   stream && call.caller == Dialect::kOpenAI && !scan->has_stream_options))
+             : upstreamBody(parsed->object, call.caller, *deployment, config_.default_max_tokens);
     if (!upstream) {
       co_await fail(writer, call, httpStatus(upstream.error().code), upstream.error().message);
       co_return;

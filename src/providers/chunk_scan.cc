@@ -5,6 +5,7 @@
 
 #include "json_util.h"
 
+#include <gatehouse/common/json_escape.h>
 #include <gatehouse/providers/translate.h>
 
 #include <boost/json/basic_parser_impl.hpp>
@@ -12,6 +13,7 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 
 namespace gatehouse::providers {
@@ -245,6 +247,175 @@ class UsageHandler : public ScanHandlerBase {
   bool reported_ = false;
 };
 
+// The top-level values a request relayed to its own dialect is routed by. Anything the scan
+// cannot vouch for (a key the gateway reads given twice, a value of the wrong type, a model
+// written with escapes) leaves `usable` false, and the request goes the DOM way.
+class RequestHandler : public ScanHandlerBase {
+ public:
+  RequestHandler(Dialect caller, std::string_view body) : caller_(caller), body_(body) {}
+
+  bool is_object = false;
+  bool usable = true;
+  RequestScan result;
+
+  // Whether the keys the gateway needs were all there, each once, with usable values.
+  bool complete() const {
+    return is_object && usable && seen_[kModel] == 1 && !result.model.empty() &&
+           (caller_ != Dialect::kOpenAI || messages_ok_);
+  }
+
+  bool on_object_begin(error_code&) {
+    if (depth_ == 0) {
+      is_object = true;
+    } else if (depth_ == 1) {
+      // Only stream_options may hold an object, and only an object is kept as it is.
+      value(kObjectValue);
+      in_stream_options_ = top_key_ == kStreamOptions;
+      if (in_stream_options_) {
+        result.has_stream_options = true;
+      }
+    }
+    nonBooleanIncludeUsage();
+    return open();
+  }
+  bool on_object_end(std::size_t, error_code&) {
+    if (depth_ == 2) {
+      in_stream_options_ = false;
+    }
+    return close();
+  }
+  bool on_array_begin(error_code&) {
+    if (depth_ == 1) {
+      value(kArrayValue);
+    }
+    nonBooleanIncludeUsage();
+    return open();
+  }
+  bool on_array_end(std::size_t size, error_code&) {
+    if (depth_ == 2 && top_key_ == kMessages) {
+      messages_ok_ = size > 0;
+    }
+    return close();
+  }
+  bool on_key(string_view s, std::size_t, error_code&) {
+    const string_view key = key_.complete(s);
+    if (depth_ == 1) {
+      top_key_ = key == "model"            ? kModel
+                 : key == "stream"         ? kStream
+                 : key == "stream_options" ? kStreamOptions
+                 : key == "messages"       ? kMessages
+                                           : kOther;
+      if (top_key_ != kOther && ++seen_[top_key_] > 1) {
+        usable = false;
+      }
+    } else if (depth_ == 2 && in_stream_options_) {
+      in_include_usage_ = key == "include_usage";
+      if (in_include_usage_ && ++include_usage_seen_ > 1) {
+        usable = false;
+      }
+    }
+    return true;
+  }
+  bool on_string_part(string_view, std::size_t, error_code&) {
+    if (depth_ == 1) {
+      value(kPartialString);  // Arrived in parts: escaped, so not a slice of the body.
+    }
+    nonBooleanIncludeUsage();
+    return true;
+  }
+  bool on_string(string_view s, std::size_t total, error_code&) {
+    if (depth_ == 1) {
+      if (top_key_ == kModel && total == s.size() && isTokenInBody(s)) {
+        result.model_begin = reinterpret_cast<std::uintptr_t>(s.data()) -
+                             reinterpret_cast<std::uintptr_t>(body_.data()) - 1;
+        result.model = body_.substr(result.model_begin + 1, s.size());
+        result.model_end = result.model_begin + s.size() + 2;
+      } else {
+        value(kStringValue);
+      }
+    }
+    nonBooleanIncludeUsage();
+    return true;
+  }
+  bool on_int64(std::int64_t, string_view, error_code&) { return scalar(); }
+  bool on_uint64(std::uint64_t, string_view, error_code&) { return scalar(); }
+  bool on_double(double, string_view, error_code&) { return scalar(); }
+  bool on_null(error_code&) {
+    if (depth_ == 1 && top_key_ == kStream) {
+      return true;  // A null stream is no stream.
+    }
+    return scalar();
+  }
+  bool on_bool(bool b, error_code&) {
+    if (depth_ == 1 && top_key_ == kStream) {
+      result.stream = b;
+      return true;
+    }
+    if (depth_ == 2 && in_stream_options_ && in_include_usage_) {
+      result.include_usage = b;
+      return true;
+    }
+    return scalar();
+  }
+
+ private:
+  enum Key { kModel, kStream, kStreamOptions, kMessages, kOther };
+  enum Value { kObjectValue, kArrayValue, kStringValue, kPartialString, kScalarValue };
+
+  // A top-level value other than the ones the handlers above accept for its key.
+  void value(Value kind) {
+    const bool fits = top_key_ == kOther || (top_key_ == kStreamOptions && kind == kObjectValue) ||
+                      (top_key_ == kMessages && kind == kArrayValue);
+    if (!fits) {
+      usable = false;
+    }
+  }
+  bool scalar() {
+    if (depth_ == 1) {
+      value(kScalarValue);
+    }
+    nonBooleanIncludeUsage();
+    return true;
+  }
+  // Called for every value but a boolean: one given to include_usage leaves it to the DOM way.
+  void nonBooleanIncludeUsage() {
+    if (depth_ == 2 && in_stream_options_ && in_include_usage_) {
+      usable = false;
+    }
+  }
+  // Whether `s` is an unescaped string's text where it lies in the body, between its quotes.
+  // An escaped string is handed over from the parser's own buffer instead. Compared as
+  // addresses, since `s` need not point into the body at all.
+  bool isTokenInBody(string_view s) const {
+    const auto begin = reinterpret_cast<std::uintptr_t>(body_.data());
+    const auto at = reinterpret_cast<std::uintptr_t>(s.data());
+    if (at <= begin || at + s.size() >= begin + body_.size()) {
+      return false;
+    }
+    const std::size_t offset = at - begin;
+    return body_[offset - 1] == '"' && body_[offset + s.size()] == '"' &&
+           s.find('\\') == string_view::npos;
+  }
+  bool open() {
+    ++depth_;
+    return true;
+  }
+  bool close() {
+    --depth_;
+    return true;
+  }
+
+  const Dialect caller_;
+  const string_view body_;
+  std::size_t depth_ = 0;
+  Key top_key_ = kOther;
+  std::array<int, kOther> seen_{};
+  bool in_stream_options_ = false;
+  bool in_include_usage_ = false;
+  int include_usage_seen_ = 0;
+  bool messages_ok_ = false;
+};
+
 // Runs `handler` over all of `text`; false unless it is one complete, valid JSON value.
 template <class Handler>
 bool scan(boost::json::basic_parser<Handler>& parser, std::string_view text) {
@@ -261,6 +432,30 @@ ChunkScan scanOpenAIChunk(std::string_view text) {
     return {};
   }
   return parser.handler().result;
+}
+
+std::optional<RequestScan> scanRequest(Dialect caller, std::string_view body) {
+  boost::json::basic_parser<RequestHandler> parser(boost::json::parse_options{}, caller, body);
+  if (!scan(parser, body) || !parser.handler().complete()) {
+    return std::nullopt;
+  }
+  return parser.handler().result;
+}
+
+std::string spliceRequest(std::string_view body, const RequestScan& scan,
+                          std::string_view upstream_model, bool add_include_usage) {
+  std::string out;
+  out.reserve(body.size() + upstream_model.size() + 48);
+  out.append(body.substr(0, scan.model_begin)).push_back('"');
+  appendJsonEscaped(out, upstream_model);
+  out.push_back('"');
+  out.append(body.substr(scan.model_end));
+  if (add_include_usage) {
+    // The body is one object with at least a model in it: its last '}' closes it.
+    const std::size_t close = out.find_last_of('}');
+    out.insert(close, R"(,"stream_options":{"include_usage":true})");
+  }
+  return out;
 }
 
 std::optional<TokenUsage> scanResponseUsage(Dialect dialect, std::string_view body) {

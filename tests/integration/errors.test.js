@@ -106,3 +106,29 @@ test('a chunked body that grows over max_body_bytes -> 413, never forwarded', as
   assert.equal(r.status, 413, r.text.slice(0, 500));
   assertNothingUpstream(m);
 });
+
+// An unguarded request to an upstream of its own dialect is sent on as the caller wrote it,
+// with only the model replaced: numbers, spacing and key order survive.
+test('a same-dialect request reaches the upstream byte for byte but for the model', async () => {
+  const m = marker('verbatim');
+  const body = `{ "messages" : [{"role":"user","content":"${m} \\u00e9"}],\n`
+    + ` "temperature": 1.50, "model" :"gpt-test", "top_p":1e0 }`;
+  const r = await postChat(body);
+  assert.equal(r.status, 200, r.text);
+  const [seen] = ctx.openai.requestsContaining(m);
+  assert.ok(seen, 'the upstream got the request');
+  assert.equal(seen.rawBody, body.replace('"gpt-test"', '"upstream-gpt"'));
+});
+
+// A model given twice is never passed on twice: upstreams differ on which duplicate wins, so
+// the gateway sends one, the one it routed by.
+test('a request naming its model twice reaches the upstream with one model', async () => {
+  const m = marker('twice');
+  const body = `{"model":"claude-test","messages":[{"role":"user","content":"${m}"}],"model":"gpt-test"}`;
+  const r = await postChat(body);
+  assert.equal(r.status, 200, r.text);
+  const [seen] = ctx.openai.requestsContaining(m);
+  assert.ok(seen, 'routed by the model the gateway read (the last), to the OpenAI upstream');
+  assert.equal(seen.rawBody.split('"model"').length - 1, 1, seen.rawBody);
+  assert.equal(seen.body.model, 'upstream-gpt');
+});

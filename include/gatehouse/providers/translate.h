@@ -68,6 +68,33 @@ TokenUsage usageFromResponse(Dialect dialect, const boost::json::object& body);
 /// Nothing when `body` is not valid JSON with an object at the top.
 std::optional<TokenUsage> scanResponseUsage(Dialect dialect, std::string_view body);
 
+/// What relaying a request to an upstream of the caller's own dialect needs from its body,
+/// read by one SAX pass over the caller's bytes instead of a DOM, and where the model's value
+/// lies in them, so that the upstream model can be spliced in.
+struct RequestScan {
+  std::string_view model;       ///< The model the caller asked for; points into the body.
+  std::size_t model_begin = 0;  ///< The model value, quotes included, is body[begin, end).
+  std::size_t model_end = 0;
+  bool stream = false;
+  bool has_stream_options = false;  ///< A stream_options object.
+  bool include_usage = false;       ///< stream_options.include_usage is true.
+};
+
+/// The scan of a completion request's body, or nothing when the request must take the DOM way,
+/// which gives each of these cases its own error or normalises it: not valid JSON, not an
+/// object, no model or one that is not a non-empty string, a model written with escapes, a
+/// "stream" that is not a boolean or null, stream_options that is not an object or has an
+/// include_usage that is not a boolean, for an OpenAI caller "messages" that is not a
+/// non-empty array, or any of model, stream, stream_options, messages or include_usage given
+/// twice (upstreams differ on which duplicate wins, so those are never passed on).
+std::optional<RequestScan> scanRequest(Dialect caller, std::string_view body);
+
+/// The caller's `body` with the model's value replaced by `upstream_model`, and, when
+/// `add_include_usage` (a stream to an OpenAI upstream whose body has no stream_options),
+/// "stream_options":{"include_usage":true} added. Everything else is the caller's bytes.
+std::string spliceRequest(std::string_view body, const RequestScan& scan,
+                          std::string_view upstream_model, bool add_include_usage);
+
 /// Turns upstream SSE events into the caller's dialect, event by event, and meters usage on
 /// the way. Same-dialect translators pass events through (dropping the usage-only chunk when
 /// the caller did not ask for it, since Gatehouse always asks the upstream for usage).

@@ -183,5 +183,148 @@ TEST(ResponseUsageScan, AgreesWithTheDomOnMutatedResponses) {
   }
 }
 
+// --- Requests relayed to their own dialect ----------------------------------------------------
+
+// What the DOM way sends upstream for `body`: the model replaced and, when `add_include_usage`,
+// stream_options.include_usage set. The splice must mean exactly this.
+boost::json::value domEdit(const std::string& body, std::string_view upstream_model,
+                           bool add_include_usage) {
+  boost::json::value dom = boost::json::parse(body);
+  dom.as_object()["model"] = upstream_model;
+  if (add_include_usage) {
+    dom.as_object()["stream_options"] = boost::json::object{{"include_usage", true}};
+  }
+  return dom;
+}
+
+TEST(RequestScan, ReadsTheModelStreamAndUsageOption) {
+  const std::string body =
+      R"({"model": "gpt-4o","messages":[{"role":"user","content":"hi"}],"stream":true,)"
+      R"("stream_options":{"include_usage":true}})";
+  const auto scan = scanRequest(Dialect::kOpenAI, body);
+  ASSERT_TRUE(scan);
+  EXPECT_EQ(scan->model, "gpt-4o");
+  EXPECT_EQ(body.substr(scan->model_begin, scan->model_end - scan->model_begin), "\"gpt-4o\"");
+  EXPECT_TRUE(scan->stream);
+  EXPECT_TRUE(scan->has_stream_options);
+  EXPECT_TRUE(scan->include_usage);
+
+  const auto plain = scanRequest(Dialect::kOpenAI, R"({"messages":[1],"model":"m","stream":null})");
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->stream);
+  EXPECT_FALSE(plain->has_stream_options);
+  EXPECT_FALSE(plain->include_usage);
+}
+
+TEST(RequestScan, SplicesTheModelAndLeavesEveryOtherByteAsItWas) {
+  const std::string before = R"({"messages":[{"role":"user","content":"1.0e2 \u00e9"}],"model":)";
+  const std::string after = R"(,"temperature":1.50,"n":1})";
+  const std::string body = before + R"("caller-name")" + after;
+  const auto scan = scanRequest(Dialect::kOpenAI, body);
+  ASSERT_TRUE(scan);
+  const std::string spliced = spliceRequest(body, *scan, "up/model-1", false);
+  EXPECT_EQ(spliced, before + R"("up/model-1")" + after);
+  // An upstream model that needs escaping is escaped.
+  const std::string odd = spliceRequest(body, *scan, "a\"b\\c\n", false);
+  EXPECT_EQ(boost::json::parse(odd), domEdit(body, "a\"b\\c\n", false));
+}
+
+TEST(RequestScan, AddsIncludeUsageWhenTheBodyHasNoStreamOptions) {
+  const std::string body = "{\"model\":\"m\",\"messages\":[{}],\"stream\":true}\n ";
+  const auto scan = scanRequest(Dialect::kOpenAI, body);
+  ASSERT_TRUE(scan);
+  const std::string spliced = spliceRequest(body, *scan, "up", true);
+  EXPECT_EQ(boost::json::parse(spliced), domEdit(body, "up", true));
+}
+
+TEST(RequestScan, KeysInsideValuesAreNotTheRequestsOwn) {
+  const std::string body =
+      R"({"metadata":{"model":"x","stream":"no"},"messages":[{"model":1,"stream_options":2}],)"
+      R"("model":"real"})";
+  const auto scan = scanRequest(Dialect::kOpenAI, body);
+  ASSERT_TRUE(scan);
+  EXPECT_EQ(scan->model, "real");
+  EXPECT_FALSE(scan->stream);
+  EXPECT_FALSE(scan->has_stream_options);
+}
+
+TEST(RequestScan, WhatTheScanCannotVouchForTakesTheDomWay) {
+  for (const char* body : {
+           "",
+           "[]",
+           R"({"model":"m","messages":[1]} {})",
+           R"({"messages":[1]})",
+           R"({"model":7,"messages":[1]})",
+           R"({"model":"","messages":[1]})",
+           R"({"model":null,"messages":[1]})",
+           R"({"model":["m"],"messages":[1]})",
+           R"({"model":"gpt\u002d4","messages":[1]})",  // Escaped: not a slice of the body.
+           R"({"model":"a","messages":[1],"model":"b"})",
+           R"({"model":"a","messages":[1],"mod\u0065l":"b"})",  // The same key, escaped.
+           R"({"model":"a","messages":[1],"stream":true,"stream":false})",
+           R"({"model":"a","messages":[1],"stream":"yes"})",
+           R"({"model":"a","messages":[1],"stream":1})",
+           R"({"model":"a","messages":[1],"stream_options":null})",
+           R"({"model":"a","messages":[1],"stream_options":{"include_usage":"true"}})",
+           R"({"model":"a","messages":[1],"stream_options":{"include_usage":true,)"
+           R"("include_usage":false}})",
+           R"({"model":"a","messages":[1],"stream_options":{},"stream_options":{}})",
+           R"({"model":"a","messages":[]})",
+           R"({"model":"a"})",
+           R"({"model":"a","messages":{}})",
+           R"({"model":"a","messages":[1],"messages":[2]})",
+           "{\"model\":\"\xff\",\"messages\":[1]}",
+       }) {
+    EXPECT_FALSE(scanRequest(Dialect::kOpenAI, body)) << body;
+  }
+  // The DOM way checks messages for OpenAI callers only; so does the scan.
+  EXPECT_TRUE(scanRequest(Dialect::kAnthropic, R"({"model":"claude","max_tokens":5})"));
+}
+
+// Property: on mutated requests, whatever the scan accepts the DOM parser accepts too, with the
+// same model, stream and include_usage, and the spliced body means what the DOM way's edit of
+// it would. Whatever the DOM parser rejects, the scan rejects.
+TEST(RequestScan, AgreesWithTheDomOnMutatedRequests) {
+  const std::vector<std::string> seeds = {
+      R"({"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"stream":true,)"
+      R"("stream_options":{"include_usage":true},"temperature":0.7})",
+      R"({"model":"m","messages":[{"role":"system","content":"x"}],"stream":false,"n":2})",
+      R"({"messages":[1],"stream":null,"model":"ab","metadata":{"model":"z"}})",
+  };
+  const std::string alphabet = R"({}[]:,"\ 0123456789.e-tuflnmodesramgicp_)";
+  std::mt19937 random(20261201);
+  int accepted = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const std::string text = mutated(seeds[random() % seeds.size()], alphabet, random);
+    boost::system::error_code ec;
+    const boost::json::value dom = boost::json::parse(text, ec);
+    const auto scan = scanRequest(Dialect::kOpenAI, text);
+    if (ec || !dom.is_object()) {
+      ASSERT_FALSE(scan) << text;
+      continue;
+    }
+    if (!scan) {
+      continue;
+    }
+    ++accepted;
+    const auto& object = dom.as_object();
+    ASSERT_TRUE(object.contains("model") && object.at("model").is_string()) << text;
+    ASSERT_EQ(scan->model, std::string_view(object.at("model").as_string())) << text;
+    const auto* stream = object.if_contains("stream");
+    ASSERT_EQ(scan->stream, stream && stream->is_bool() && stream->as_bool()) << text;
+    const auto* options = object.if_contains("stream_options");
+    ASSERT_EQ(scan->has_stream_options, options != nullptr) << text;
+    const auto* include = options && options->is_object()
+                              ? options->as_object().if_contains("include_usage")
+                              : nullptr;
+    ASSERT_EQ(scan->include_usage, include && include->is_bool() && include->as_bool()) << text;
+    const bool add = scan->stream && !scan->has_stream_options;
+    ASSERT_EQ(boost::json::parse(spliceRequest(text, *scan, "up\"model", add)),
+              domEdit(text, "up\"model", add))
+        << text;
+  }
+  EXPECT_GT(accepted, 2000);  // The property was tried on many accepted bodies.
+}
+
 }  // namespace
 }  // namespace gatehouse::providers
