@@ -46,12 +46,30 @@ class AdminRouter final : public http::Handler {
   AdminRouter(AdminApi& admin, std::shared_ptr<http::Handler> data_plane)
       : admin_(admin), data_plane_(std::move(data_plane)) {}
 
+  // Not a coroutine: a data-plane request goes straight to its handler's coroutine, without a
+  // frame here sized for the admin call's state.
   Task<void> handle(const http::Request& request, http::ResponseWriter& writer) override {
-    const std::string_view path = request.path();
-    if (!path.starts_with(kAdminPrefix)) {
-      co_await data_plane_->handle(request, writer);
-      co_return;
+    if (!request.path().starts_with(kAdminPrefix)) {
+      return data_plane_->handle(request, writer);
     }
+    return handleAdmin(request, writer);
+  }
+
+  http::Response rejection(std::string_view target, int status,
+                           std::string_view message) const override {
+    if (!target.starts_with(kAdminPrefix)) {
+      return data_plane_->rejection(target, status, message);
+    }
+    boost::json::object error{
+        {"type", status == 413 ? "request_too_large" : "invalid_request_error"},
+        {"message", message}};
+    return toResponse(ApiReply{status, "application/json",
+                               boost::json::serialize(boost::json::object{{"error", error}})});
+  }
+
+ private:
+  Task<void> handleAdmin(const http::Request& request, http::ResponseWriter& writer) {
+    const std::string_view path = request.path();
     if (path == "/admin/v1/openapi.json" && request.method() == "GET") {
       // Built into a named local: GCC 12 destroys a braced temporary in a co_await operand
       // twice.
@@ -88,19 +106,6 @@ class AdminRouter final : public http::Handler {
     co_await writer.send(std::move(response));
   }
 
-  http::Response rejection(std::string_view target, int status,
-                           std::string_view message) const override {
-    if (!target.starts_with(kAdminPrefix)) {
-      return data_plane_->rejection(target, status, message);
-    }
-    boost::json::object error{
-        {"type", status == 413 ? "request_too_large" : "invalid_request_error"},
-        {"message", message}};
-    return toResponse(ApiReply{status, "application/json",
-                               boost::json::serialize(boost::json::object{{"error", error}})});
-  }
-
- private:
   AdminApi& admin_;
   std::shared_ptr<http::Handler> data_plane_;
   boost::asio::thread_pool pool_{1};  // AdminApi serialises its calls anyway.

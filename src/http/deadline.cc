@@ -24,6 +24,13 @@ class DeadlineService final : public net::execution_context::service {
       : net::execution_context::service(context) {}
 
   void arm(Deadline& deadline, Clock::time_point at) {
+    if (at == Clock::time_point::max()) {
+      disarm(deadline);
+      return;
+    }
+    if (deadline.at_ == Clock::time_point::max()) {
+      ++armed_count_;
+    }
     deadline.at_ = at;
     if (!deadline.linked_) {
       link(deadline);
@@ -37,20 +44,34 @@ class DeadlineService final : public net::execution_context::service {
   }
 
   void disarm(Deadline& deadline) {
+    if (deadline.at_ == Clock::time_point::max()) {
+      return;
+    }
     deadline.at_ = Clock::time_point::max();
+    if (--armed_count_ == 0 && waiting_for_ != Clock::time_point::max() && !idle_check_posted_) {
+      postIdleCheck();
+    }
+  }
+
+  // A deadline going away.
+  void forget(Deadline& deadline) {
+    disarm(deadline);
     if (deadline.linked_) {
       unlink(deadline);
-      if (armed_ == nullptr && waiting_for_ != Clock::time_point::max() && !idle_check_posted_) {
-        postIdleCheck();
-      }
     }
   }
 
  private:
   void shutdown() override {
-    // Pending waits are destroyed with the io_context's other handlers; none will run.
+    // Pending waits are destroyed with the io_context's other handlers; none will run. The
+    // deadlines that outlive their io_context must not reach for this service again.
     timer_.reset();
     shut_down_ = true;
+    while (armed_ != nullptr) {
+      Deadline& deadline = *armed_;
+      unlink(deadline);
+      deadline.service_ = nullptr;
+    }
   }
 
   void link(Deadline& deadline) {
@@ -96,7 +117,7 @@ class DeadlineService final : public net::execution_context::service {
     idle_check_posted_ = true;
     net::post(timer_->get_executor(), [this] {
       idle_check_posted_ = false;
-      if (armed_ == nullptr && waiting_for_ != Clock::time_point::max()) {
+      if (armed_count_ == 0 && waiting_for_ != Clock::time_point::max()) {
         waiting_for_ = Clock::time_point::max();
         timer_->cancel();
       }
@@ -110,8 +131,12 @@ class DeadlineService final : public net::execution_context::service {
     auto next = Clock::time_point::max();
     for (Deadline* deadline = armed_; deadline != nullptr;) {
       Deadline* const following = deadline->next_;
-      if (deadline->at_ <= now) {
+      if (deadline->at_ == Clock::time_point::max()) {
+        unlink(*deadline);  // Disarmed since it was linked.
+      } else if (deadline->at_ <= now) {
         unlink(*deadline);
+        deadline->at_ = Clock::time_point::max();
+        --armed_count_;
         deadline->expired_ = true;
         // Closing posts the pending operation's completion; it does not run it here, so the
         // list is not touched under this loop.
@@ -127,7 +152,8 @@ class DeadlineService final : public net::execution_context::service {
     }
   }
 
-  Deadline* armed_ = nullptr;
+  Deadline* armed_ = nullptr;    // The list: armed deadlines, and disarmed ones not yet swept.
+  std::size_t armed_count_ = 0;  // How many in it are armed.
   std::optional<net::steady_timer> timer_;
   Clock::time_point waiting_for_ = Clock::time_point::max();  // max: no wait in progress.
   bool idle_check_posted_ = false;
@@ -135,22 +161,28 @@ class DeadlineService final : public net::execution_context::service {
 };
 
 Deadline::Deadline(net::ip::tcp::socket& socket)
-    : service_(net::use_service<DeadlineService>(
+    : service_(&net::use_service<DeadlineService>(
           net::query(socket.get_executor(), net::execution::context))),
       socket_(socket) {}
 
 Deadline::~Deadline() {
-  if (linked_) {
-    service_.disarm(*this);
+  // An armed deadline is always linked; one that is not has nothing to undo (and its service
+  // may be gone with the io_context).
+  if (linked_ && service_ != nullptr) {
+    service_->forget(*this);
   }
 }
 
 void Deadline::expiresAt(Clock::time_point at) {
-  service_.arm(*this, at);
+  if (service_ != nullptr) {
+    service_->arm(*this, at);
+  }
 }
 
 void Deadline::expiresNever() {
-  service_.disarm(*this);
+  if (at_ != Clock::time_point::max() && service_ != nullptr) {
+    service_->disarm(*this);
+  }
 }
 
 boost::system::error_code Deadline::reason(boost::system::error_code ec) const {

@@ -55,11 +55,12 @@ class Deadline {
  private:
   friend class DeadlineService;
 
-  DeadlineService& service_;
+  DeadlineService* service_;  // Null once the io_context has shut its services down.
   boost::asio::ip::tcp::socket& socket_;
-  Clock::time_point at_ = Clock::time_point::max();
+  Clock::time_point at_ = Clock::time_point::max();  // max: not armed.
   bool expired_ = false;
-  // The service's list of armed deadlines.
+  // The service's list of deadlines that may be armed. A disarmed one stays in it until the
+  // next sweep, so arming and disarming touch no other connection's memory.
   bool linked_ = false;
   Deadline* prev_ = nullptr;
   Deadline* next_ = nullptr;

@@ -207,5 +207,22 @@ TEST(Deadline, RunReturnsOnceNoDeadlineIsArmed) {
   EXPECT_EQ(outcome.bytes, 1U);
 }
 
+// A connection that outlives its io_context (a pooled upstream connection held by a thread's
+// pool after a test's io_context went) must not reach for the io_context's service again.
+TEST(Deadline, ADeadlineCanOutliveItsIoContext) {
+  auto context = std::make_unique<net::io_context>();
+  auto pair = std::make_unique<Pair>(*context);
+  Deadline armed(pair->local);
+  Deadline disarmed(pair->peer);
+  armed.expiresAfter(std::chrono::seconds(30));
+  disarmed.expiresAfter(std::chrono::seconds(30));
+  disarmed.expiresNever();  // Still in the service's list until a sweep.
+  context->poll();
+  pair.reset();
+  context.reset();
+  armed.expiresAfter(std::chrono::seconds(1));  // Nothing to arm any more: no effect.
+  EXPECT_FALSE(armed.expired());
+}
+
 }  // namespace
 }  // namespace gatehouse::http
