@@ -21,7 +21,9 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
 
+#include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <iterator>
 #include <map>
 #include <mutex>
@@ -91,6 +93,66 @@ bool isIpLiteral(const std::string& host) {
 }
 
 }  // namespace
+
+/// Parses an upstream response as Beast's response_parser<buffer_body> does, but puts the
+/// status and fields straight into what ClientResponse hands out: no fields container is built
+/// only to be copied once and destroyed. Body bytes go to the buffer `setBody()` names, and the
+/// parser stops with need_buffer when it is full, exactly as buffer_body's reader does.
+class ResponseParser final : public bhttp::basic_parser<false> {
+ public:
+  int status = 0;
+  std::vector<Header> headers;
+
+  void setBody(char* data, std::size_t size) {
+    body_data_ = data;
+    body_left_ = size;
+  }
+  /// Stops the parser from writing to the body buffer any more.
+  void clearBody() { body_data_ = nullptr; }
+  std::size_t bodyLeft() const { return body_left_; }
+
+ private:
+  void on_request_impl(bhttp::verb, beast::string_view, beast::string_view, int,
+                       boost::system::error_code&) override {}
+  void on_response_impl(int code, beast::string_view, int, boost::system::error_code&) override {
+    status = code;
+  }
+  void on_field_impl(bhttp::field, beast::string_view name, beast::string_view value,
+                     boost::system::error_code&) override {
+    headers.push_back({std::string(name), std::string(value)});
+  }
+  void on_header_impl(boost::system::error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>&,
+                         boost::system::error_code&) override {}
+  std::size_t on_body_impl(beast::string_view body, boost::system::error_code& ec) override {
+    return putBody(body, ec);
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view,
+                            boost::system::error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body,
+                                 boost::system::error_code& ec) override {
+    return putBody(body, ec);
+  }
+  void on_finish_impl(boost::system::error_code&) override {}
+
+  std::size_t putBody(beast::string_view body, boost::system::error_code& ec) {
+    if (body_data_ == nullptr) {
+      ec = bhttp::error::need_buffer;
+      return 0;
+    }
+    const std::size_t n = std::min(body.size(), body_left_);
+    std::memcpy(body_data_, body.data(), n);
+    body_data_ += n;
+    body_left_ -= n;
+    if (n < body.size()) {
+      ec = bhttp::error::need_buffer;
+    }
+    return n;
+  }
+
+  char* body_data_ = nullptr;
+  std::size_t body_left_ = 0;
+};
 
 /// One upstream connection, plain or TLS.
 class Connection {
@@ -201,15 +263,8 @@ class ClientImpl {
 class ClientResponseImpl {
  public:
   ClientResponseImpl(ClientImpl& client, std::unique_ptr<Connection> connection,
-                     std::unique_ptr<bhttp::response_parser<bhttp::buffer_body>> parser)
-      : client_(client), connection_(std::move(connection)), parser_(std::move(parser)) {
-    const auto& head = parser_->get();
-    status_ = static_cast<int>(head.result_int());
-    headers_.reserve(static_cast<std::size_t>(std::distance(head.begin(), head.end())));
-    for (const auto& field : head) {
-      headers_.push_back({std::string(field.name_string()), std::string(field.value())});
-    }
-  }
+                     std::unique_ptr<ResponseParser> parser)
+      : client_(client), connection_(std::move(connection)), parser_(std::move(parser)) {}
 
   ~ClientResponseImpl() {
     // Only a fully read, keep-alive response may hand its connection to the next request;
@@ -230,9 +285,7 @@ class ClientResponseImpl {
     }
     char* const chunk = connection_->body_chunk;
     for (;;) {
-      auto& body = parser_->get().body();
-      body.data = chunk;
-      body.size = kReadChunk;
+      parser_->setBody(chunk, kReadChunk);
       connection_->deadline().expiresAfter(idle_timeout);
       // Up to the first body bytes, not the whole message: waiting for more would hold
       // streamed chunks back.
@@ -244,13 +297,13 @@ class ClientResponseImpl {
       // what it read to a slow caller, the upstream connection must stay open.
       connection_->deadline().expiresNever();
       if (ec && ec != bhttp::error::need_buffer) {
-        parser_->get().body().data = nullptr;
+        parser_->clearBody();
         if (connection_->deadline().reason(ec) == beast::error::timeout) {
           co_return makeError(ErrorCode::kUpstreamTimeout, "upstream stopped sending");
         }
         co_return makeError(ErrorCode::kUpstreamError, "upstream read failed: " + ec.message());
       }
-      const std::size_t got = kReadChunk - parser_->get().body().size;
+      const std::size_t got = kReadChunk - parser_->bodyLeft();
       if (got > 0 || parser_->is_done()) {
         co_return std::string_view(chunk, got);
       }
@@ -259,14 +312,13 @@ class ClientResponseImpl {
 
   bool complete() const { return parser_->is_done(); }
   bool bodyBuffered() const { return complete() || connection_->buffer.size() > 0; }
-
-  int status_ = 0;
-  std::vector<Header> headers_;
+  int status() const { return parser_->status; }
+  const std::vector<Header>& headers() const { return parser_->headers; }
 
  private:
   ClientImpl& client_;
   std::unique_ptr<Connection> connection_;
-  std::unique_ptr<bhttp::response_parser<bhttp::buffer_body>> parser_;
+  std::unique_ptr<ResponseParser> parser_;
 };
 
 Task<Result<std::unique_ptr<Connection>>> ClientImpl::connect(const Endpoint& endpoint,
@@ -322,24 +374,18 @@ Task<Result<std::unique_ptr<Connection>>> ClientImpl::connect(const Endpoint& en
 Task<Result<ClientResponse>> ClientImpl::attempt(std::unique_ptr<Connection> connection,
                                                  const ClientRequest& request,
                                                  SteadyClock::time_point deadline) {
-  bhttp::request<bhttp::empty_body> message{bhttp::string_to_verb(request.method), request.target,
-                                            11};
-  for (const auto& header : request.headers) {
-    message.set(header.name, header.value);
+  wire::HeaderWriter header;
+  for (const auto& field : request.headers) {
+    header.set(field.name, field.value);
   }
-  message.keep_alive(true);
-  const auto verb = message.method();
-  if (!request.body.empty() || verb == bhttp::verb::post || verb == bhttp::verb::put ||
-      verb == bhttp::verb::options) {
-    message.content_length(request.body.size());  // As Beast's prepare_payload() decides.
+  header.erase("Connection");  // HTTP/1.1: kept alive for the pool.
+  const std::string_view method = request.method;
+  if (!request.body.empty() || method == "POST" || method == "PUT" || method == "OPTIONS") {
+    header.setContentLength(request.body.size());  // As Beast's prepare_payload() decides.
   }
-  std::string head = wire::serializeHeader(message);
-  // The message's fields hold a copy of the provider key header: wipe it now. The storage is
-  // the message's own heap buffer (not const), so writing through the view is well defined.
-  for (const auto& field : message) {
-    const std::string_view value = field.value();
-    secureWipe(const_cast<char*>(value.data()), value.size());
-  }
+  // The header holds the provider key: it is wiped once written. The writer only viewed the
+  // request's own copy, which the caller wipes.
+  std::string head = header.formatRequest(method, request.target);
 
   connection->deadline().expiresAt(deadline);
   const auto write_ec = co_await connection->withStream(
@@ -351,7 +397,7 @@ Task<Result<ClientResponse>> ClientImpl::attempt(std::unique_ptr<Connection> con
     }
     co_return makeError(ErrorCode::kUpstreamError, "upstream write failed: " + write_ec.message());
   }
-  auto parser = std::make_unique<bhttp::response_parser<bhttp::buffer_body>>();
+  auto parser = std::make_unique<ResponseParser>();
   parser->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
   parser->body_limit(boost::none);  // Streams are unbounded; readAll() enforces its own limit.
   const auto read_ec = co_await connection->withStream([&](auto& stream) {
@@ -405,11 +451,11 @@ ClientResponse& ClientResponse::operator=(ClientResponse&&) noexcept = default;
 ClientResponse::~ClientResponse() = default;
 
 int ClientResponse::status() const {
-  return impl_->status_;
+  return impl_->status();
 }
 
 std::string_view ClientResponse::header(std::string_view name) const {
-  for (const auto& header : impl_->headers_) {
+  for (const auto& header : impl_->headers()) {
     if (equalsIgnoreCase(header.name, name)) {
       return header.value;
     }
@@ -418,7 +464,7 @@ std::string_view ClientResponse::header(std::string_view name) const {
 }
 
 const std::vector<Header>& ClientResponse::headers() const {
-  return impl_->headers_;
+  return impl_->headers();
 }
 
 bool ClientResponse::complete() const {

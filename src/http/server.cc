@@ -229,8 +229,7 @@ class Session final : public SessionBase, public ResponseWriter {
   Task<bool> handshake();
   Task<bool> serveOne();
   Task<bool> reject(std::string_view target, int status, std::string_view message);
-  template <class Message>
-  void decorate(Message& message);
+  void decorate(wire::HeaderWriter& header);
   void accessLog(int status);
 
   Worker& worker_;
@@ -337,9 +336,9 @@ Task<bool> Session<Stream>::serveOne() {
   request_.request_id =
       acceptableRequestId(incoming_id) ? std::string(incoming_id) : worker_.requestIds().next();
   if (bhttp::token_list(head[bhttp::field::expect]).exists("100-continue")) {
-    bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, head.version()};
+    const std::string cont = wire::HeaderWriter().formatResponse(100, head.version());
     deadline_.expiresAfter(options_.write_timeout);
-    if (co_await wire::write(stream_, wire::serializeHeader(cont), {})) {
+    if (co_await wire::write(stream_, cont, {})) {
       co_return false;
     }
   }
@@ -379,13 +378,16 @@ Task<bool> Session<Stream>::serveOne() {
 }
 
 template <class Stream>
-template <class Message>
-void Session<Stream>::decorate(Message& message) {
-  message.set("x-request-id", request_.request_id);
-  message.keep_alive(keep_alive_ && !worker_.server().draining_.load());
+void Session<Stream>::decorate(wire::HeaderWriter& header) {
+  header.set("x-request-id", request_.request_id);
+  // The connection is ours to manage, whatever a handler said about it.
+  if (keep_alive_ && !worker_.server().draining_.load()) {
+    header.erase("Connection");  // HTTP/1.1 keeps it open unless told otherwise.
+  } else {
+    header.set("Connection", "close");
+  }
   if constexpr (std::is_same_v<Stream, TlsStream>) {
-    message.set(bhttp::field::strict_transport_security,
-                "max-age=31536000; includeSubDomains; preload");
+    header.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains; preload");
   }
 }
 
@@ -425,16 +427,16 @@ template <class Stream>
 Task<bool> Session<Stream>::send(Response response) {
   started_ = true;
   status_ = response.status;
-  bhttp::response<bhttp::empty_body> message{static_cast<bhttp::status>(response.status), 11};
-  message.set(bhttp::field::content_type, response.content_type);
-  for (auto& header : response.headers) {
-    message.set(header.name, header.value);
+  wire::HeaderWriter header;
+  header.set("Content-Type", response.content_type);
+  for (const auto& field : response.headers) {
+    header.set(field.name, field.value);
   }
-  decorate(message);
+  decorate(header);
   if (response.status / 100 != 1 && response.status != 204 && response.status != 304) {
-    message.content_length(response.body.size());  // Those three statuses have no body.
+    header.setContentLength(response.body.size());  // Those three statuses have no body.
   }
-  const std::string head = wire::serializeHeader(message);
+  const std::string head = header.formatResponse(response.status);
   deadline_.expiresAfter(options_.write_timeout);
   const auto ec = co_await wire::write(stream_, head, response.body);
   deadline_.expiresNever();
@@ -447,15 +449,16 @@ template <class Stream>
 Task<bool> Session<Stream>::beginStream(int status, std::vector<Header> headers) {
   started_ = true;
   status_ = status;
-  bhttp::response<bhttp::empty_body> message{static_cast<bhttp::status>(status), 11};
-  message.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
-  message.set(bhttp::field::cache_control, "no-cache");
-  for (auto& header : headers) {
-    message.set(header.name, header.value);
+  wire::HeaderWriter header;
+  header.set("Content-Type", "text/event-stream; charset=utf-8");
+  header.set("Cache-Control", "no-cache");
+  for (const auto& field : headers) {
+    header.set(field.name, field.value);
   }
-  decorate(message);
-  message.chunked(true);
-  stream_head_ = wire::serializeHeader(message);
+  decorate(header);
+  header.erase("Content-Length");  // A chunked body has none.
+  header.set("Transfer-Encoding", "chunked");
+  stream_head_ = header.formatResponse(status);
   co_return stream_ok_;
 }
 

@@ -20,13 +20,17 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/container/small_vector.hpp>
 
 #include <gatehouse/common/secret.h>
 #include <gatehouse/common/task.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <string>
@@ -111,32 +115,76 @@ Task<boost::system::error_code> read(Stream& stream, beast::flat_buffer& buffer,
   }
 }
 
-/// The start line and fields of `header`, byte for byte what Beast's serializer writes.
-/// Formatted here because the serializer's buffer-sequence machinery costs about 5k
-/// instructions per header even when driven synchronously; the fields themselves are Beast's
-/// (its parser and `set()` already hold them as "name: value" lines).
-template <bool isRequest, class Fields>
-std::string serializeHeader(const bhttp::header<isRequest, Fields>& header) {
-  std::string out;
-  out.reserve(512);
-  const std::string_view version = header.version() == 10 ? "HTTP/1.0" : "HTTP/1.1";
-  if constexpr (isRequest) {
-    out.append(header.method_string()).push_back(' ');
-    out.append(header.target()).push_back(' ');
-    out.append(version).append("\r\n");
-  } else {
-    char status[8];
-    const auto [end, ec] = std::to_chars(status, status + sizeof status, header.result_int());
-    out.append(version).push_back(' ');
-    out.append(status, end).push_back(' ');
-    out.append(header.reason()).append("\r\n");
+/// A message header formatted straight into its bytes. Beast's message and serializer would
+/// allocate a node per field, keep the fields in a set as well as a list, and walk a
+/// buffer-sequence machinery to write them out, for fields that are set once and written once.
+/// The bytes are what Beast writes for the same calls: `set()` replaces every earlier field of
+/// that name, whatever its case, and puts the new one last. Names and values are viewed, not
+/// copied, so they must outlive `formatRequest()`/`formatResponse()`.
+class HeaderWriter {
+ public:
+  HeaderWriter() = default;
+  HeaderWriter(const HeaderWriter&) = delete;  // Content-Length's value lies inside.
+  HeaderWriter& operator=(const HeaderWriter&) = delete;
+
+  void set(std::string_view name, std::string_view value) {
+    erase(name);
+    fields_.push_back({name, value});
   }
-  for (const auto& field : header) {
-    out.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
+  void erase(std::string_view name) {
+    fields_.erase(
+        std::remove_if(fields_.begin(), fields_.end(),
+                       [name](const Field& field) { return beast::iequals(field.name, name); }),
+        fields_.end());
   }
-  out.append("\r\n");
-  return out;
-}
+  void setContentLength(std::size_t length) {
+    const auto end = std::to_chars(length_.data(), length_.data() + length_.size(), length).ptr;
+    set("Content-Length", std::string_view(length_.data(), end - length_.data()));
+  }
+
+  std::string formatRequest(std::string_view method, std::string_view target) const {
+    std::string out;
+    out.reserve(size(method.size() + target.size() + 11));
+    out.append(method).push_back(' ');
+    out.append(target).append(" HTTP/1.1\r\n");
+    return fieldsAfter(std::move(out));
+  }
+  /// `version` is 10 or 11, as in Beast.
+  std::string formatResponse(int status, unsigned version = 11) const {
+    const std::string_view reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+    char digits[8];
+    const auto end = std::to_chars(digits, digits + sizeof digits, status).ptr;
+    std::string out;
+    out.reserve(size(reason.size() + 16));
+    out.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ").append(digits, end).push_back(' ');
+    out.append(reason).append("\r\n");
+    return fieldsAfter(std::move(out));
+  }
+
+ private:
+  struct Field {
+    std::string_view name;
+    std::string_view value;
+  };
+
+  std::size_t size(std::size_t start_line) const {
+    std::size_t total = start_line + 2;
+    for (const Field& field : fields_) {
+      total += field.name.size() + field.value.size() + 4;
+    }
+    return total;
+  }
+  std::string fieldsAfter(std::string out) const {
+    for (const Field& field : fields_) {
+      out.append(field.name).append(": ").append(field.value).append("\r\n");
+    }
+    out.append("\r\n");
+    return out;
+  }
+
+  boost::container::small_vector<Field, 12> fields_;
+  std::array<char, 24> length_{};
+};
 
 /// The socket of a plain TCP stream; none for a stream (TLS) that encodes what it sends.
 inline net::ip::tcp::socket* plainSocket(net::ip::tcp::socket& socket) {
@@ -150,9 +198,10 @@ net::ip::tcp::socket* plainSocket(Stream&) {
 /// Sends all of `buffers`. On plain TCP it first writes, without blocking, what the socket
 /// takes now: a message that fits the send buffer (the usual case) then costs one sendmsg and
 /// no asynchronous operation, timer or trip through the scheduler. Whatever is left is written
-/// asynchronously, under the socket's Deadline.
+/// asynchronously, under the socket's Deadline. `buffers` is taken by value so that callers
+/// may return this coroutine itself instead of awaiting it in one of their own.
 template <class Stream, class Buffers>
-Task<boost::system::error_code> writeAll(Stream& stream, const Buffers& buffers) {
+Task<boost::system::error_code> writeAll(Stream& stream, Buffers buffers) {
   std::size_t sent = 0;
   if (net::ip::tcp::socket* socket = plainSocket(stream)) {
     boost::system::error_code ec;
@@ -175,13 +224,12 @@ Task<boost::system::error_code> writeAll(Stream& stream, const Buffers& buffers)
   co_return ec;
 }
 
-/// Writes `head` then `body` in one gather write.
+/// Writes `head` then `body` in one gather write. Both must stay valid until it completes.
 template <class Stream>
 Task<boost::system::error_code> write(Stream& stream, std::string_view head,
                                       std::string_view body) {
-  const std::array<net::const_buffer, 2> buffers{net::buffer(head.data(), head.size()),
-                                                 net::buffer(body.data(), body.size())};
-  co_return co_await writeAll(stream, buffers);
+  return writeAll(stream, std::array<net::const_buffer, 2>{net::buffer(head.data(), head.size()),
+                                                           net::buffer(body.data(), body.size())});
 }
 
 /// A chunk's "size CRLF" line, formatted into `line`.
