@@ -5,13 +5,19 @@
 namespace gatehouse::crypto {
 
 bool isBase62(std::string_view text) {
-  for (char c : text) {
-    const bool ok = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-    if (!ok) {
-      return false;
+  // A table, since every request's key passes through here.
+  static constexpr std::array<bool, 256> kIsBase62 = [] {
+    std::array<bool, 256> table{};
+    for (char c : kBase62Alphabet) {
+      table[static_cast<unsigned char>(c)] = true;
     }
+    return table;
+  }();
+  bool ok = true;
+  for (char c : text) {
+    ok &= kIsBase62[static_cast<unsigned char>(c)];
   }
-  return true;
+  return ok;
 }
 
 std::string base62Fixed(std::uint64_t value, std::size_t width) {

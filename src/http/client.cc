@@ -100,6 +100,8 @@ bool isIpLiteral(const std::string& host) {
 /// parser stops with need_buffer when it is full, exactly as buffer_body's reader does.
 class ResponseParser final : public bhttp::basic_parser<false> {
  public:
+  ResponseParser() { headers.reserve(16); }  // Providers send a dozen or two.
+
   int status = 0;
   std::vector<Header> headers;
 

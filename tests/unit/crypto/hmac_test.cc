@@ -110,6 +110,14 @@ TEST(Encoding, IsBase62RejectsEverythingOutsideTheAlphabet) {
   EXPECT_FALSE(isBase62("ab_c"));
   EXPECT_FALSE(isBase62("ab-c"));
   EXPECT_FALSE(isBase62("ab\xc3\xa9"));
+  // Every byte, alone and after valid ones: accepted exactly when it is a digit or a letter.
+  for (int byte = 0; byte < 256; ++byte) {
+    const char c = static_cast<char>(byte);
+    const bool expected =
+        (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    EXPECT_EQ(isBase62(std::string(1, c)), expected) << byte;
+    EXPECT_EQ(isBase62("abc" + std::string(1, c)), expected) << byte;
+  }
 }
 
 }  // namespace
