@@ -9,11 +9,48 @@
 namespace gatehouse::usage {
 namespace {
 
-constexpr std::string_view kInsert = R"sql(
-INSERT INTO usage_records (request_id, created_at, key_id, endpoint, model, provider, deployment,
-  upstream_model, stream, input_tokens, output_tokens, latency_ms, status, error_type, guardrails,
-  org_id, project_id)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17))sql";
+constexpr std::size_t kColumnCount = 17;
+// Rows inserted by one statement when a batch has that many: each statement run costs SQLite
+// a VM start and halt, about a fifth of a row's cost when rows go one by one.
+constexpr std::size_t kRowsPerInsert = 32;
+
+// INSERT of `rows` records, their parameters numbered in order, kColumnCount per record.
+std::string insertSql(std::size_t rows) {
+  std::string sql =
+      "INSERT INTO usage_records (request_id, created_at, key_id, endpoint, model, provider, "
+      "deployment, upstream_model, stream, input_tokens, output_tokens, latency_ms, status, "
+      "error_type, guardrails, org_id, project_id) VALUES ";
+  for (std::size_t row = 0; row < rows; ++row) {
+    sql += row == 0 ? "(" : ",(";
+    for (std::size_t column = 0; column < kColumnCount; ++column) {
+      sql += column == 0 ? "?" : ",?";
+    }
+    sql += ")";
+  }
+  return sql;
+}
+
+// Binds `r` as the record whose first parameter is `first`. The text is bound in place: the
+// batch outlives the statement's run.
+void bindRecord(store::Statement& insert, int first, const UsageRecord& r) {
+  insert.bindUnowned(first, r.request_id)
+      .bind(first + 1, r.created_at)
+      .bindUnowned(first + 2, r.key_id)
+      .bindUnowned(first + 3, r.endpoint)
+      .bindUnowned(first + 4, r.model)
+      .bindUnowned(first + 5, r.provider)
+      .bindUnowned(first + 6, r.deployment)
+      .bindUnowned(first + 7, r.upstream_model)
+      .bind(first + 8, std::int64_t{r.stream})
+      .bind(first + 9, r.input_tokens)
+      .bind(first + 10, r.output_tokens)
+      .bind(first + 11, r.latency_ms)
+      .bind(first + 12, std::int64_t{r.status})
+      .bindUnowned(first + 13, r.error_type)
+      .bindUnowned(first + 14, r.guardrails)
+      .bindUnowned(first + 15, r.org_id)
+      .bindUnowned(first + 16, r.project_id);
+}
 
 constexpr std::string_view kOrgExists = "SELECT 1 FROM organizations WHERE id = ?1";
 
@@ -21,6 +58,7 @@ constexpr std::array<std::string_view, 17> kColumns = {
     "request_id", "created_at",     "key_id",     "endpoint",     "model",         "provider",
     "deployment", "upstream_model", "stream",     "input_tokens", "output_tokens", "latency_ms",
     "status",     "error_type",     "guardrails", "org_id",       "project_id"};
+static_assert(kColumns.size() == kColumnCount);
 
 }  // namespace
 
@@ -85,7 +123,8 @@ void UsageRecorder::run() {
 
 Result<void> UsageRecorder::write(const std::vector<UsageRecord>& batch) {
   for (auto [statement, sql] :
-       {std::pair{&insert_, kInsert}, std::pair{&org_exists_, kOrgExists}}) {
+       {std::pair{&insert_, insertSql(1)}, std::pair{&insert_many_, insertSql(kRowsPerInsert)},
+        std::pair{&org_exists_, std::string(kOrgExists)}}) {
     if (!*statement) {
       auto prepared = db_->prepare(sql);
       if (!prepared) {
@@ -118,6 +157,8 @@ Result<void> UsageRecorder::write(const std::vector<UsageRecord>& batch) {
     org_exists.emplace_back(org_id, *row);
     return *row;
   };
+  std::vector<const UsageRecord*> kept;
+  kept.reserve(batch.size());
   for (const UsageRecord& r : batch) {
     if (!r.org_id.empty()) {
       auto exists = orgExists(r.org_id);
@@ -128,23 +169,19 @@ Result<void> UsageRecorder::write(const std::vector<UsageRecord>& batch) {
         continue;
       }
     }
-    insert_->bindUnowned(1, r.request_id)
-        .bind(2, r.created_at)
-        .bindUnowned(3, r.key_id)
-        .bindUnowned(4, r.endpoint)
-        .bindUnowned(5, r.model)
-        .bindUnowned(6, r.provider)
-        .bindUnowned(7, r.deployment)
-        .bindUnowned(8, r.upstream_model)
-        .bind(9, std::int64_t{r.stream})
-        .bind(10, r.input_tokens)
-        .bind(11, r.output_tokens)
-        .bind(12, r.latency_ms)
-        .bind(13, std::int64_t{r.status})
-        .bindUnowned(14, r.error_type)
-        .bindUnowned(15, r.guardrails)
-        .bindUnowned(16, r.org_id)
-        .bindUnowned(17, r.project_id);
+    kept.push_back(&r);
+  }
+  std::size_t next = 0;
+  for (; kept.size() - next >= kRowsPerInsert; next += kRowsPerInsert) {
+    for (std::size_t row = 0; row < kRowsPerInsert; ++row) {
+      bindRecord(*insert_many_, static_cast<int>(row * kColumnCount + 1), *kept[next + row]);
+    }
+    if (auto result = insert_many_->run(); !result) {
+      return result;
+    }
+  }
+  for (; next < kept.size(); ++next) {
+    bindRecord(*insert_, 1, *kept[next]);
     if (auto result = insert_->run(); !result) {
       return result;
     }

@@ -62,7 +62,8 @@ class UsageRecorder final : public UsageSink {
 
   std::unique_ptr<store::Database> db_;
   // Prepared once, on the writer thread, and used only there.
-  std::optional<store::Statement> insert_;
+  std::optional<store::Statement> insert_;       // One record.
+  std::optional<store::Statement> insert_many_;  // A full group of records.
   std::optional<store::Statement> org_exists_;
   const std::size_t batch_size_;
   const std::chrono::milliseconds flush_interval_;

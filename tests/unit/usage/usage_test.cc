@@ -3,7 +3,9 @@
 #include "mocks/temp_dir.h"
 
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
+#include <cstdio>
 #include <sstream>
 
 namespace gatehouse::usage {
@@ -165,6 +167,73 @@ TEST(UsageRecorder, DropsRecordsOfAnOrganizationDeletedWhileTheyWereQueued) {
   ASSERT_TRUE(exportUsage(*db, ExportFormat::kJsonLines, out).ok());
   EXPECT_EQ(out.str().find("req_gone"), std::string::npos);
   EXPECT_NE(out.str().find("req_kept"), std::string::npos);
+}
+
+// A batch larger than one multi-row INSERT: the records written in groups and those written
+// one by one keep every field and their order, and dropped records shift no other's values.
+TEST(UsageRecorder, LargeBatchesKeepEveryFieldOfEveryRecord) {
+  testing::TempDir dir;
+  const std::string path = store::databasePath(dir.path());
+  const auto make = [](int i) {
+    UsageRecord r = sample("req_" + std::to_string(i), "model_" + std::to_string(i));
+    r.created_at = 1763856000000 + i;
+    r.key_id = "key" + std::to_string(i);
+    r.provider = "p" + std::to_string(i);
+    r.deployment = "d" + std::to_string(i);
+    r.upstream_model = "u" + std::to_string(i);
+    r.stream = i % 2 == 0;
+    r.input_tokens = 1000 + i;
+    r.output_tokens = 2000 + i;
+    r.latency_ms = 3000 + i;
+    r.status = 200 + i;
+    r.error_type = "e" + std::to_string(i);
+    r.guardrails = "g" + std::to_string(i);
+    r.project_id = "prj_" + std::to_string(i);
+    if (i % 7 == 3) {
+      r.org_id = "org_deleted";
+    }
+    return r;
+  };
+  constexpr int kRecords = 75;  // Two full groups of 32 and the rest one by one, less drops.
+  {
+    UsageRecorder recorder(store::Database::open(path), 1000, std::chrono::hours(1));
+    for (int i = 0; i < kRecords; ++i) {
+      recorder.record(make(i));
+    }
+  }
+  auto db = store::Database::open(path);
+  std::ostringstream out;
+  ASSERT_TRUE(exportUsage(*db, ExportFormat::kJsonLines, out).ok());
+  std::istringstream lines(out.str());
+  std::string line;
+  int i = 0;
+  while (std::getline(lines, line)) {
+    while (i % 7 == 3) {
+      ++i;
+    }
+    const UsageRecord r = make(i);
+    const auto row = boost::json::parse(line).as_object();
+    EXPECT_EQ(row.at("request_id").as_string(), r.request_id) << line;
+    char millis[4];
+    std::snprintf(millis, sizeof millis, "%03d", i);  // created_at is 2025-11-23 plus i ms.
+    EXPECT_EQ(row.at("created_at").as_string(), "2025-11-23T00:00:00." + std::string(millis) + "Z")
+        << line;
+    EXPECT_EQ(row.at("stream").as_bool(), r.stream) << line;
+    EXPECT_EQ(row.at("key_id").as_string(), r.key_id) << line;
+    EXPECT_EQ(row.at("model").as_string(), r.model) << line;
+    EXPECT_EQ(row.at("provider").as_string(), r.provider) << line;
+    EXPECT_EQ(row.at("deployment").as_string(), r.deployment) << line;
+    EXPECT_EQ(row.at("upstream_model").as_string(), r.upstream_model) << line;
+    EXPECT_EQ(row.at("input_tokens").to_number<std::int64_t>(), r.input_tokens) << line;
+    EXPECT_EQ(row.at("output_tokens").to_number<std::int64_t>(), r.output_tokens) << line;
+    EXPECT_EQ(row.at("latency_ms").to_number<std::int64_t>(), r.latency_ms) << line;
+    EXPECT_EQ(row.at("status").to_number<std::int64_t>(), r.status) << line;
+    EXPECT_EQ(row.at("error_type").as_string(), r.error_type) << line;
+    EXPECT_EQ(row.at("guardrails").as_string(), r.guardrails) << line;
+    EXPECT_EQ(row.at("project_id").as_string(), r.project_id) << line;
+    ++i;
+  }
+  EXPECT_EQ(i, kRecords);  // The last record was written, and nothing after it.
 }
 
 TEST(ExportUsage, CsvQuotesSeparatorsAndDefusesFormulas) {
