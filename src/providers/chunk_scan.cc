@@ -91,47 +91,6 @@ class ScanHandlerBase {
   ShortKey key_;
 };
 
-// Tracks the depth and the last top-level key; keeps nothing else.
-class ChunkHandler : public ScanHandlerBase {
- public:
-  ChunkScan result;
-
-  bool on_array_begin(error_code&) { return open(); }
-  bool on_array_end(std::size_t, error_code&) { return close(); }
-  bool on_object_begin(error_code&) {
-    if (depth_ == 0) {
-      result.is_object = true;
-    } else if (depth_ == 1 && last_key_is_usage_) {
-      result.needs_inspection = true;
-    }
-    return open();
-  }
-  bool on_object_end(std::size_t, error_code&) { return close(); }
-  bool on_key(string_view s, std::size_t, error_code&) {
-    const string_view key = key_.complete(s);
-    if (depth_ == 1) {
-      last_key_is_usage_ = key == "usage";
-      if (key == "error" || key == "x_groq") {
-        result.needs_inspection = true;
-      }
-    }
-    return true;
-  }
-
- private:
-  bool open() {
-    ++depth_;
-    return true;
-  }
-  bool close() {
-    --depth_;
-    return true;
-  }
-
-  std::size_t depth_ = 0;
-  bool last_key_is_usage_ = false;  // Of the top-level object.
-};
-
 // The counts usageFromResponse() reads from the top-level "usage" object, with the DOM's
 // rules: the last of duplicate keys wins, and a count that is not a non-negative integer
 // (a string, an object, a fraction, out of range) is 0.
@@ -172,22 +131,7 @@ class UsageHandler : public ScanHandlerBase {
     return close();
   }
   bool on_key(string_view s, std::size_t, error_code&) {
-    const string_view key = key_.complete(s);
-    if (depth_ == 1) {
-      top_key_is_usage_ = key == "usage";
-      if (top_key_is_usage_) {
-        // A later "usage" replaces an earlier one, whatever either holds.
-        counts_ = {};
-        reported_ = false;
-      }
-    } else if (depth_ == 2 && in_usage_) {
-      field_ = fieldNamed(key);
-      if (field_ != kNone) {
-        counts_[field_] = 0;  // Until a valid count follows.
-        reported_ = reported_ || field_ == kPrompt || field_ == kCompletion || field_ == kInput ||
-                    field_ == kOutput;
-      }
-    }
+    onKey(key_.complete(s));
     return true;
   }
   bool on_int64(std::int64_t n, string_view, error_code&) {
@@ -209,8 +153,26 @@ class UsageHandler : public ScanHandlerBase {
     return true;
   }
 
- private:
+ protected:
   enum Field { kPrompt, kCompletion, kInput, kOutput, kCacheCreation, kCacheRead, kNone };
+
+  void onKey(string_view key) {
+    if (depth_ == 1) {
+      top_key_is_usage_ = key == "usage";
+      if (top_key_is_usage_) {
+        // A later "usage" replaces an earlier one, whatever either holds.
+        counts_ = {};
+        reported_ = false;
+      }
+    } else if (depth_ == 2 && in_usage_) {
+      field_ = fieldNamed(key);
+      if (field_ != kNone) {
+        counts_[field_] = 0;  // Until a valid count follows.
+        reported_ = reported_ || field_ == kPrompt || field_ == kCompletion || field_ == kInput ||
+                    field_ == kOutput;
+      }
+    }
+  }
 
   Field fieldNamed(string_view key) const {
     if (dialect_ == Dialect::kAnthropic) {
@@ -245,6 +207,62 @@ class UsageHandler : public ScanHandlerBase {
   Field field_ = kNone;
   std::array<std::int64_t, kNone> counts_{};
   bool reported_ = false;
+};
+
+// An OpenAI stream chunk: the usage counts as UsageHandler reads them, whether "usage" holds
+// an object and "choices" an empty array (the last of duplicate keys decides, as in the DOM),
+// and whether an "error" or "x_groq" asks for the DOM.
+class ChunkHandler : public UsageHandler {
+ public:
+  ChunkHandler() : UsageHandler(Dialect::kOpenAI) {}
+
+  ChunkScan result() const {
+    ChunkScan scan;
+    scan.is_object = is_object;
+    scan.needs_inspection = needs_inspection_;
+    scan.has_usage = usage_is_object_;
+    const TokenUsage counts = usage();
+    scan.prompt_tokens = counts.input_tokens;
+    scan.completion_tokens = counts.output_tokens;
+    scan.choices_empty = choices_empty_;
+    return scan;
+  }
+
+  bool on_object_begin(error_code& ec) {
+    if (depth_ == 1 && top_key_is_usage_) {
+      usage_is_object_ = true;
+    }
+    return UsageHandler::on_object_begin(ec);
+  }
+  bool on_array_end(std::size_t size, error_code& ec) {
+    if (depth_ == 2 && top_key_is_choices_) {
+      choices_empty_ = size == 0;
+    }
+    return UsageHandler::on_array_end(size, ec);
+  }
+  bool on_key(string_view s, std::size_t, error_code&) {
+    const string_view key = key_.complete(s);
+    if (depth_ == 1) {
+      if (key == "usage") {
+        usage_is_object_ = false;  // Until an object follows.
+      }
+      top_key_is_choices_ = key == "choices";
+      if (top_key_is_choices_) {
+        choices_empty_ = false;  // Until an empty array follows.
+      }
+      if (key == "error" || key == "x_groq") {
+        needs_inspection_ = true;
+      }
+    }
+    onKey(key);
+    return true;
+  }
+
+ private:
+  bool usage_is_object_ = false;
+  bool top_key_is_choices_ = false;
+  bool choices_empty_ = false;
+  bool needs_inspection_ = false;
 };
 
 // The top-level values a request relayed to its own dialect is routed by. Anything the scan
@@ -431,7 +449,7 @@ ChunkScan scanOpenAIChunk(std::string_view text) {
   if (!scan(parser, text)) {
     return {};
   }
-  return parser.handler().result;
+  return parser.handler().result();
 }
 
 std::optional<RequestScan> scanRequest(Dialect caller, std::string_view body) {

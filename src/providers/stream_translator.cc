@@ -131,7 +131,17 @@ class OpenAIPassthrough final : public StreamTranslator {
       return notJson();
     }
     if (!scan.needs_inspection && event.event != "error") {
-      appendSseEvent(out, "", event.data);  // Content: no usage or error to read.
+      // No error to read: content, or usage the scan has already read.
+      if (scan.has_usage) {
+        usage_.input_tokens = scan.prompt_tokens;
+        usage_.output_tokens = scan.completion_tokens;
+        usage_.reported = true;
+        // Gatehouse always asks for usage; a caller that did not gets no usage-only chunk.
+        if (!include_usage_ && scan.choices_empty) {
+          return {};
+        }
+      }
+      appendSseEvent(out, "", event.data);
       return {};
     }
     EventArena arena;  // The chunk is inspected and relayed as received, never kept.

@@ -41,18 +41,36 @@ TEST(ChunkScan, ContentChunksNeedNoInspection) {
   EXPECT_FALSE(scan.needs_inspection);
 }
 
-TEST(ChunkScan, UsageErrorsAndGroqUsageNeedInspection) {
+TEST(ChunkScan, ErrorsAndGroqUsageNeedInspection) {
   for (const char* chunk : {
-           R"({"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":5}})",
-           R"({"choices":[] , "usage" :  {"prompt_tokens":3}})",
            R"({"error":{"message":"overloaded","type":"server_error"}})", R"({"error":null})",
            R"({"choices":[],"x_groq":{"usage":{"prompt_tokens":1}}})",
-           R"({"choices":[],"us\u0061ge":{"prompt_tokens":3}})",  // A key read in parts.
+           R"({"choices":[],"x_gr\u006fq":{"usage":{"prompt_tokens":1}}})",  // Read in parts.
        }) {
     const ChunkScan scan = scanOpenAIChunk(chunk);
     EXPECT_TRUE(scan.is_object) << chunk;
     EXPECT_TRUE(scan.needs_inspection) << chunk;
   }
+}
+
+TEST(ChunkScan, ReadsTheUsageChunkWithoutTheDom) {
+  const ChunkScan usage = scanOpenAIChunk(
+      R"({"choices":[] , "usage" :  {"prompt_tokens":3,"completion_tokens":5,"total_tokens":8}})");
+  EXPECT_FALSE(usage.needs_inspection);
+  EXPECT_TRUE(usage.has_usage);
+  EXPECT_TRUE(usage.choices_empty);
+  EXPECT_EQ(usage.prompt_tokens, 3);
+  EXPECT_EQ(usage.completion_tokens, 5);
+  const ChunkScan escaped = scanOpenAIChunk(R"({"choices":[{}],"us\u0061ge":{"prompt_tokens":3}})");
+  EXPECT_TRUE(escaped.has_usage);
+  EXPECT_FALSE(escaped.choices_empty);
+  EXPECT_EQ(escaped.prompt_tokens, 3);
+  // The last of duplicate keys decides, as in the DOM.
+  const ChunkScan replaced =
+      scanOpenAIChunk(R"({"usage":{"prompt_tokens":3},"choices":[],"usage":null,"choices":[1]})");
+  EXPECT_FALSE(replaced.has_usage);
+  EXPECT_FALSE(replaced.choices_empty);
+  EXPECT_EQ(replaced.prompt_tokens, 0);
 }
 
 TEST(ChunkScan, OnlyTopLevelKeysCount) {
@@ -69,15 +87,18 @@ TEST(ChunkScan, InvalidJsonAndNonObjectsAreNotObjects) {
   }
 }
 
-// Property: the scan accepts exactly what the DOM parser accepts as an object, and asks for
-// inspection whenever the DOM has a top-level error, x_groq or object-valued usage.
+// Property: the scan accepts exactly what the DOM parser accepts as an object, asks for
+// inspection whenever the DOM has a top-level error or x_groq, and otherwise reads what the
+// DOM holds: whether usage is an object, its counts (by usageFromResponse()'s rules, which
+// the stream's metering shares), and whether choices is an empty array.
 TEST(ChunkScan, AgreesWithTheDomParserOnMutatedChunks) {
   const std::vector<std::string> seeds = {
       R"({"id":"c","choices":[{"index":0,"delta":{"content":"hi"}}],"usage":null})",
       R"({"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":5,"total_tokens":8}})",
       R"({"error":{"message":"m","code":429}})",
+      R"({"choices":[],"usage":{"prompt_tokens":3,"usage":1,"completion_tokens":2.0},"usage":{}})",
   };
-  const std::string alphabet = R"({}[]:,"\ 0123456789abcdefusageror-.etruflsn)";
+  const std::string alphabet = R"({}[]:,"\ 0123456789abcdefusageror-.etruflsnchoipmkx_)";
   std::mt19937 random(20261201);
   for (int i = 0; i < 20000; ++i) {
     const std::string text = mutated(seeds[random() % seeds.size()], alphabet, random);
@@ -89,11 +110,16 @@ TEST(ChunkScan, AgreesWithTheDomParserOnMutatedChunks) {
     if (dom_object) {
       const auto& object = dom.as_object();
       const auto* usage = object.if_contains("usage");
-      const bool wants = object.contains("error") || object.contains("x_groq") ||
-                         (usage != nullptr && usage->is_object());
-      if (wants) {
-        ASSERT_TRUE(scan.needs_inspection) << text;
-      }
+      const bool wants = object.contains("error") || object.contains("x_groq");
+      ASSERT_EQ(scan.needs_inspection, wants) << text;
+      ASSERT_EQ(scan.has_usage, usage != nullptr && usage->is_object()) << text;
+      const TokenUsage counts = usageFromResponse(Dialect::kOpenAI, object);
+      ASSERT_EQ(scan.prompt_tokens, counts.input_tokens) << text;
+      ASSERT_EQ(scan.completion_tokens, counts.output_tokens) << text;
+      const auto* choices = object.if_contains("choices");
+      ASSERT_EQ(scan.choices_empty,
+                choices != nullptr && choices->is_array() && choices->as_array().empty())
+          << text;
     }
   }
 }
