@@ -61,6 +61,17 @@ Task<void> writeLater(tcp::socket& peer, milliseconds delay) {
   co_await net::async_write(peer, net::buffer("x", 1), kAsTuple);
 }
 
+// One read on `pair.local` under `deadline` while the peer writes a byte after `write_after`;
+// the context runs until nothing is left to do (or 5 s, should a wait be left pending).
+ReadOutcome readWhileThePeerWritesLater(net::io_context& context, Pair& pair, Deadline& deadline,
+                                        milliseconds write_after) {
+  ReadOutcome outcome;
+  net::co_spawn(context, readOnce(pair.local, deadline, outcome), net::detached);
+  net::co_spawn(context, writeLater(pair.peer, write_after), net::detached);
+  context.run_for(std::chrono::seconds(5));
+  return outcome;
+}
+
 TEST(Deadline, APendingReadPastItsDeadlineFailsWithTimeoutAndTheSocketCloses) {
   net::io_context context;
   Pair pair(context);
@@ -96,12 +107,10 @@ TEST(Deadline, ADisarmedDeadlineLeavesTheSocketOpen) {
   net::io_context context;
   Pair pair(context);
   Deadline deadline(pair.local);
-  ReadOutcome outcome;
   deadline.expiresAfter(milliseconds(30));
   deadline.expiresNever();
-  net::co_spawn(context, readOnce(pair.local, deadline, outcome), net::detached);
-  net::co_spawn(context, writeLater(pair.peer, milliseconds(150)), net::detached);
-  context.run_for(std::chrono::seconds(5));
+  const ReadOutcome outcome =
+      readWhileThePeerWritesLater(context, pair, deadline, milliseconds(150));
   EXPECT_FALSE(outcome.ec) << outcome.ec.message();
   EXPECT_EQ(outcome.bytes, 1U);
   EXPECT_FALSE(deadline.expired());
@@ -198,11 +207,9 @@ TEST(Deadline, RunReturnsOnceNoDeadlineIsArmed) {
   net::io_context context;
   Pair pair(context);
   Deadline deadline(pair.local);
-  ReadOutcome outcome;
   deadline.expiresAfter(std::chrono::seconds(30));
-  net::co_spawn(context, readOnce(pair.local, deadline, outcome), net::detached);
-  net::co_spawn(context, writeLater(pair.peer, milliseconds(20)), net::detached);
-  context.run_for(std::chrono::seconds(10));
+  const ReadOutcome outcome =
+      readWhileThePeerWritesLater(context, pair, deadline, milliseconds(20));
   EXPECT_TRUE(context.stopped()) << "run_for() ran out its time: a wait was left pending";
   EXPECT_EQ(outcome.bytes, 1U);
 }
