@@ -44,8 +44,11 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 // The pins are part of the key: a connection made to one set of checked addresses must never
 // serve an endpoint pinned to another (or an unpinned one, which resolves the name itself).
 std::string poolKey(const Endpoint& endpoint) {
-  std::string key = (endpoint.tls ? "https://" : "http://") + endpoint.host + ":" + endpoint.port +
-                    "|" + endpoint.ca_file + "|";
+  std::string key;
+  key.reserve(endpoint.host.size() + endpoint.port.size() + endpoint.ca_file.size() + 64);
+  key.append(endpoint.tls ? "https://" : "http://").append(endpoint.host).push_back(':');
+  key.append(endpoint.port).push_back('|');
+  key.append(endpoint.ca_file).push_back('|');
   for (const auto& address : endpoint.pinned_addresses) {
     key.append(address).push_back(',');
   }
