@@ -5,10 +5,14 @@
 //   - every event a translator writes is JSON (or [DONE]) and parses back as SSE;
 //   - Anthropic events a translator makes carry their type as the event name, and content
 //     blocks open, take deltas and close in increasing index order, one at a time;
-//   - every translated body and error body serialises to valid JSON.
+//   - every translated body and error body serialises to valid JSON;
+//   - the SAX scans agree with the DOM: a spliced request means the DOM way's edit of it, and
+//     a stream chunk's scan reads the usage its DOM holds.
 #include <gatehouse/providers/dialect.h>
 #include <gatehouse/providers/sse.h>
 #include <gatehouse/providers/translate.h>
+
+#include "providers/chunk_scan.h"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -224,6 +228,47 @@ void fuzzBodies(std::string_view bytes) {
   }
 }
 
+// The SAX scans against the DOM: a request the scan accepts for splicing means, once spliced,
+// what the DOM way's edit of it means; a chunk's scan reads what its DOM holds.
+void fuzzScans(std::string_view bytes) {
+  const std::optional<boost::json::value> parsed = parseJson(bytes);
+  const bool is_object = parsed && parsed->is_object();
+  for (const Dialect caller : {Dialect::kOpenAI, Dialect::kAnthropic}) {
+    const auto scan = gatehouse::providers::scanRequest(caller, bytes);
+    if (!scan) {
+      continue;
+    }
+    check(is_object);
+    const boost::json::object& body = parsed->get_object();
+    const boost::json::value* model = body.if_contains("model");
+    check(model != nullptr && model->is_string() && model->get_string() == scan->model);
+    for (const bool add : {false, true}) {
+      if (add && scan->has_stream_options) {
+        continue;
+      }
+      const std::string spliced =
+          gatehouse::providers::spliceRequest(bytes, *scan, "fuzz\"up", add);
+      boost::json::value expected = *parsed;
+      expected.get_object()["model"] = "fuzz\"up";
+      if (add) {
+        expected.get_object()["stream_options"] = boost::json::object{{"include_usage", true}};
+      }
+      const std::optional<boost::json::value> got = parseJson(spliced);
+      check(got.has_value() && *got == expected);
+    }
+  }
+  const gatehouse::providers::ChunkScan chunk = gatehouse::providers::scanOpenAIChunk(bytes);
+  check(chunk.is_object == is_object);
+  if (is_object && !chunk.needs_inspection) {
+    const boost::json::object& body = parsed->get_object();
+    const boost::json::value* usage = body.if_contains("usage");
+    check(chunk.has_usage == (usage != nullptr && usage->is_object()));
+    const auto counts = gatehouse::providers::usageFromResponse(Dialect::kOpenAI, body);
+    check(chunk.prompt_tokens == counts.input_tokens &&
+          chunk.completion_tokens == counts.output_tokens);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -232,5 +277,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   checkSplitInvariance(whole, parseInPieces(bytes));
   fuzzStreams(whole.events);
   fuzzBodies(bytes);
+  fuzzScans(bytes);
   return 0;
 }
