@@ -303,16 +303,15 @@ Task<bool> Session<Stream>::serveOne() {
   request_start_ = std::chrono::steady_clock::now();
   started_ = false;
   status_ = 0;
-  request_.message = {};
-  request_.request_id.clear();
+  request_.reset();
 
-  bhttp::request_parser<bhttp::string_body> parser;
+  RequestParser parser(request_);
   parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
   parser.body_limit(options_.max_body_bytes);
   deadline_.expiresAfter(options_.header_timeout);
   const auto header_ec =
       co_await wire::read(stream_, buffer_, parser, wire::Until::kHeader, kReadBufferBytes);
-  const std::string target(parser.get().target());
+  const std::string target(request_.target);  // Empty unless the start line was read.
   if (header_ec == bhttp::error::header_limit) {
     co_return co_await reject(target, 431, "Request headers are too large.");
   }
@@ -331,12 +330,11 @@ Task<bool> Session<Stream>::serveOne() {
     }
     co_return false;
   }
-  const auto& head = parser.get();
-  const std::string_view incoming_id = head["x-request-id"];
+  const std::string_view incoming_id = request_.header("x-request-id");
   request_.request_id =
       acceptableRequestId(incoming_id) ? std::string(incoming_id) : worker_.requestIds().next();
-  if (bhttp::token_list(head[bhttp::field::expect]).exists("100-continue")) {
-    const std::string cont = wire::HeaderWriter().formatResponse(100, head.version());
+  if (bhttp::token_list(request_.header("Expect")).exists("100-continue")) {
+    const std::string cont = wire::HeaderWriter().formatResponse(100, request_.version);
     deadline_.expiresAfter(options_.write_timeout);
     if (co_await wire::write(stream_, cont, {})) {
       co_return false;
@@ -358,8 +356,7 @@ Task<bool> Session<Stream>::serveOne() {
   }
   deadline_.expiresNever();
 
-  request_.message = parser.release();
-  keep_alive_ = request_.message.keep_alive();
+  keep_alive_ = parser.keep_alive();
   stream_ok_ = true;
   const Request request(request_);
   co_await worker_.server().handler_->handle(request, *this);
@@ -374,6 +371,8 @@ Task<bool> Session<Stream>::serveOne() {
     stream_head_.clear();
     co_return false;
   }
+  // The caller's key and content go now, not when the next request (or none) arrives.
+  request_.reset();
   co_return keep_alive_&& stream_ok_ && !worker_.server().draining_.load();
 }
 
@@ -400,9 +399,9 @@ void Session<Stream>::accessLog(int status) {
                           std::chrono::steady_clock::now() - request_start_)
                           .count();
   // The path only: query strings can carry tokens.
-  const std::string_view target = request_.message.target();
+  const std::string_view target = request_.target;
   log::info("request", {{"request_id", request_.request_id},
-                        {"method", request_.message.method_string()},
+                        {"method", request_.method},
                         {"path", target.substr(0, target.find('?'))},
                         {"status", status},
                         {"duration_us", static_cast<std::int64_t>(micros)},

@@ -30,29 +30,42 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+void RequestImpl::reset() {
+  // Kept for the next request: the vector's room, and the body's unless it grew large.
+  constexpr std::size_t kKeptBodyCapacity = 64 * 1024;
+  wipeHeaderValues(headers);
+  headers.clear();
+  secureWipe(body.data(), body.size());
+  if (body.capacity() > kKeptBodyCapacity) {
+    std::string().swap(body);
+  } else {
+    body.clear();
+  }
+  method.clear();
+  target.clear();
+  version = 11;
+  request_id.clear();
+}
+
 std::string_view Request::method() const {
-  return impl_.message.method_string();
+  return impl_.method;
 }
 
 std::string_view Request::target() const {
-  return impl_.message.target();
+  return impl_.target;
 }
 
 std::string_view Request::path() const {
-  const std::string_view target = impl_.message.target();
+  const std::string_view target = impl_.target;
   return target.substr(0, target.find('?'));
 }
 
 std::string_view Request::header(std::string_view name) const {
-  const auto it = impl_.message.find(name);
-  if (it == impl_.message.end()) {
-    return {};
-  }
-  return std::string_view(it->value());
+  return impl_.header(name);
 }
 
 std::string_view Request::body() const {
-  return impl_.message.body();
+  return impl_.body;
 }
 
 std::string_view Request::remoteAddress() const {
