@@ -1115,6 +1115,9 @@ ApiReply AdminApi::Impl::providerKeys(const Call& call, const OrgScope& scope,
         plaintext->size() > kMaxProviderKeyLength) {
       return errorReply(400, "'provider', 'name' and 'key' (8-4096 characters) are required.");
     }
+    if (!http::isValidFieldValue(std::string_view(plaintext->data(), plaintext->size()))) {
+      return errorReply(400, "'key' must not contain line breaks or other control characters.");
+    }
     auto exists = providerExists(scope, *provider);
     if (!exists) {
       return errorReply(exists.error());

@@ -147,6 +147,13 @@ Task<std::optional<http::ClientResponse>> GatewayHandler::sendWithRetries(
                {{"request_id", call.record.request_id}, {"provider", provider.name}});
     co_return std::nullopt;
   }
+  if (!http::isValidFieldValue(key->reveal())) {
+    // Refused where keys come in; a key stored before that check is refused here.
+    failure = {ErrorCode::kUpstreamError, 0, "The provider key cannot be sent in a header.", {}};
+    log::error("provider_key_invalid",
+               {{"request_id", call.record.request_id}, {"provider", provider.name}});
+    co_return std::nullopt;
+  }
   auto executor = co_await boost::asio::this_coro::executor;
   std::string retry_after;  // From the last 429, which says how long to wait.
   for (std::uint32_t attempt = 0; attempt < config_.routing.max_attempts; ++attempt) {

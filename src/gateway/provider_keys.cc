@@ -4,6 +4,7 @@
 #include <gatehouse/config/config.h>
 #include <gatehouse/crypto/random.h>
 #include <gatehouse/gateway/provider_keys.h>
+#include <gatehouse/http/types.h>
 #include <gatehouse/keyring/keyring.h>
 #include <gatehouse/store/database.h>
 #include <gatehouse/tenancy/tenant_store.h>
@@ -35,6 +36,11 @@ ConfigProviderKeys::ConfigProviderKeys(const std::vector<config::ProviderConfig>
         text.pop_back();
       }
       entry.key = SecretString(std::move(text));
+    }
+    if (!http::isValidFieldValue(entry.key.reveal())) {
+      throw std::runtime_error("provider '" + provider.name +
+                               "': the API key has characters an HTTP header cannot carry "
+                               "(a line break or another control character)");
     }
     keys_.emplace(provider.name, std::move(entry));
   }

@@ -30,6 +30,15 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+bool isValidFieldValue(std::string_view value) {
+  bool valid = true;
+  for (const char c : value) {
+    const auto byte = static_cast<unsigned char>(c);
+    valid &= (byte >= 0x20 && byte != 0x7F) || byte == '\t';
+  }
+  return valid;
+}
+
 void RequestImpl::reset() {
   // Kept for the next request: the vector's room, and the body's unless it grew large.
   constexpr std::size_t kKeptBodyCapacity = 64 * 1024;

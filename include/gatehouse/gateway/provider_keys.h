@@ -44,7 +44,8 @@ class ProviderKeyStore {
 /// A provider without either gets no key (local servers such as Ollama need none).
 class ConfigProviderKeys final : public ProviderKeyStore {
  public:
-  /// Throws at start-up when a named file cannot be read.
+  /// Throws at start-up when a named file cannot be read, or a key holds a character an HTTP
+  /// header cannot carry.
   explicit ConfigProviderKeys(const std::vector<config::ProviderConfig>& providers);
   Result<SecretString> keyFor(const auth::CallerIdentity& caller,
                               std::string_view provider) const override;

@@ -19,6 +19,11 @@ void wipeHeaderValues(std::vector<Header>& headers);
 /// Case-insensitive ASCII comparison, as HTTP field names require.
 bool equalsIgnoreCase(std::string_view a, std::string_view b);
 
+/// Whether `value` may be sent as an HTTP field value (RFC 9110 5.5): visible characters,
+/// spaces and tabs only. A CR, LF or NUL in a value would end the field early and let the rest
+/// be read as further fields, or as a second request on a pooled connection.
+bool isValidFieldValue(std::string_view value);
+
 class RequestImpl;
 
 /// A parsed request, as the handler sees it: a read-only view over the server's own request

@@ -1001,6 +1001,14 @@ TEST_F(AdminApiTest, ProviderKeyValidation) {
                      {"provider", "oa"}, {"name", "n"}, {"key", std::string(4097, 'x')}}))
                 .status,
             400);
+  // A key that would end the upstream request's header early.
+  for (const char* bad : {"sk-1234\r\nX-Injected: 1", "sk-1234\nHost: x", "sk-1234\u0000x"}) {
+    EXPECT_EQ(call(super_, "POST", base,
+                   json::serialize(json::object{{"provider", "oa"}, {"name", "n"}, {"key", bad}}))
+                  .status,
+              400)
+        << bad;
+  }
   EXPECT_TRUE(parse(call(super_, "GET", base)).at("data").as_array().empty());
 }
 

@@ -83,5 +83,16 @@ TEST(RequestImpl, ResetWipesTheBodyWhereItLiesAndLetsALargeBufferGo) {
   EXPECT_LT(impl.body.capacity(), std::size_t{1} << 20);
 }
 
+TEST(FieldValue, OnlyVisibleCharactersSpacesAndTabsMayBeSent) {
+  EXPECT_TRUE(isValidFieldValue("Bearer sk-abc_123\t=~"));
+  EXPECT_TRUE(isValidFieldValue("caf\xc3\xa9"));  // obs-text
+  EXPECT_TRUE(isValidFieldValue(""));
+  for (int byte = 0; byte < 0x20; ++byte) {
+    EXPECT_EQ(isValidFieldValue("a" + std::string(1, static_cast<char>(byte)) + "b"), byte == '\t')
+        << byte;
+  }
+  EXPECT_FALSE(isValidFieldValue("a\x7f"));
+}
+
 }  // namespace
 }  // namespace gatehouse::http
