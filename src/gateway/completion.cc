@@ -246,10 +246,6 @@ Task<void> GatewayHandler::serveCompletion(const http::Request& request,
   std::optional<providers::RequestScan> scan;
   if (!call.guard) {
     scan = providers::scanRequest(call.caller, request.body());
-    if (scan && scan->stream && scan->has_stream_options && !scan->include_usage &&
-        call.caller == Dialect::kOpenAI) {
-      scan.reset();  // include_usage must be set inside the caller's stream_options.
-    }
   }
   json::monotonic_resource arena;
   std::optional<ParsedBody> parsed;
@@ -309,9 +305,8 @@ Task<void> GatewayHandler::serveCompletion(const http::Request& request,
       ErrorCode::kUpstreamError, 0, "No deployment could serve the request.", {}};
   for (const Deployment* deployment : plan) {
     Result<std::string> upstream =
-        scan ? Result<std::string>(providers::spliceRequest(
-                   request.body(), *scan, deployment->upstream_model,
-                   stream && call.caller == Dialect::kOpenAI && !scan->has_stream_options))
+        scan ? Result<std::string>(
+                   providers::spliceRequest(request.body(), *scan, deployment->upstream_model))
              : upstreamBody(parsed->object, call.caller, *deployment, config_.default_max_tokens);
     if (!upstream) {
       co_await fail(writer, call, httpStatus(upstream.error().code), upstream.error().message);

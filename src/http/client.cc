@@ -24,7 +24,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
-#include <iterator>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -460,12 +459,7 @@ int ClientResponse::status() const {
 }
 
 std::string_view ClientResponse::header(std::string_view name) const {
-  for (const auto& header : impl_->headers()) {
-    if (equalsIgnoreCase(header.name, name)) {
-      return header.value;
-    }
-  }
-  return {};
+  return findHeader(impl_->headers(), name);
 }
 
 const std::vector<Header>& ClientResponse::headers() const {

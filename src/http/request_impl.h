@@ -21,14 +21,7 @@ class RequestImpl {
   ~RequestImpl() { reset(); }
 
   /// The first value of the named field (case-insensitive), or "" when absent.
-  std::string_view header(std::string_view name) const {
-    for (const Header& field : headers) {
-      if (equalsIgnoreCase(field.name, name)) {
-        return field.value;
-      }
-    }
-    return {};
-  }
+  std::string_view header(std::string_view name) const { return findHeader(headers, name); }
 
   /// Forgets the last request. Its header values (the caller's key among them) and body are
   /// wiped first, since the buffers live on; a large body's buffer is let go.

@@ -30,6 +30,15 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+std::string_view findHeader(const std::vector<Header>& headers, std::string_view name) {
+  for (const Header& header : headers) {
+    if (equalsIgnoreCase(header.name, name)) {
+      return header.value;
+    }
+  }
+  return {};
+}
+
 bool isValidFieldValue(std::string_view value) {
   bool valid = true;
   for (const char c : value) {

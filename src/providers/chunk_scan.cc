@@ -336,7 +336,7 @@ class RequestHandler : public ScanHandlerBase {
   }
   bool on_string_part(string_view, std::size_t, error_code&) {
     if (depth_ == 1) {
-      value(kPartialString);  // Arrived in parts: escaped, so not a slice of the body.
+      value(kOtherValue);  // Arrived in parts: escaped, so not a slice of the body.
     }
     nonBooleanIncludeUsage();
     return true;
@@ -349,7 +349,7 @@ class RequestHandler : public ScanHandlerBase {
         result.model = body_.substr(result.model_begin + 1, s.size());
         result.model_end = result.model_begin + s.size() + 2;
       } else {
-        value(kStringValue);
+        value(kOtherValue);
       }
     }
     nonBooleanIncludeUsage();
@@ -378,7 +378,7 @@ class RequestHandler : public ScanHandlerBase {
 
  private:
   enum Key { kModel, kStream, kStreamOptions, kMessages, kOther };
-  enum Value { kObjectValue, kArrayValue, kStringValue, kPartialString, kScalarValue };
+  enum Value { kObjectValue, kArrayValue, kOtherValue };
 
   // A top-level value other than the ones the handlers above accept for its key.
   void value(Value kind) {
@@ -390,7 +390,7 @@ class RequestHandler : public ScanHandlerBase {
   }
   bool scalar() {
     if (depth_ == 1) {
-      value(kScalarValue);
+      value(kOtherValue);
     }
     nonBooleanIncludeUsage();
     return true;
@@ -457,18 +457,25 @@ std::optional<RequestScan> scanRequest(Dialect caller, std::string_view body) {
   if (!scan(parser, body) || !parser.handler().complete()) {
     return std::nullopt;
   }
-  return parser.handler().result;
+  RequestScan result = parser.handler().result;
+  if (caller == Dialect::kOpenAI && result.stream) {
+    if (result.has_stream_options && !result.include_usage) {
+      return std::nullopt;  // include_usage would have to be set inside the caller's object.
+    }
+    result.add_include_usage = !result.has_stream_options;
+  }
+  return result;
 }
 
 std::string spliceRequest(std::string_view body, const RequestScan& scan,
-                          std::string_view upstream_model, bool add_include_usage) {
+                          std::string_view upstream_model) {
   std::string out;
   out.reserve(body.size() + upstream_model.size() + 48);
   out.append(body.substr(0, scan.model_begin)).push_back('"');
   appendJsonEscaped(out, upstream_model);
   out.push_back('"');
   out.append(body.substr(scan.model_end));
-  if (add_include_usage) {
+  if (scan.add_include_usage) {
     // The body is one object with at least a model in it: its last '}' closes it.
     const std::size_t close = out.find_last_of('}');
     out.insert(close, R"(,"stream_options":{"include_usage":true})");

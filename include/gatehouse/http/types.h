@@ -19,6 +19,9 @@ void wipeHeaderValues(std::vector<Header>& headers);
 /// Case-insensitive ASCII comparison, as HTTP field names require.
 bool equalsIgnoreCase(std::string_view a, std::string_view b);
 
+/// The first value of the named header in `headers` (case-insensitive), or "" when absent.
+std::string_view findHeader(const std::vector<Header>& headers, std::string_view name);
+
 /// Whether `value` may be sent as an HTTP field value (RFC 9110 5.5): visible characters,
 /// spaces and tabs only. A CR, LF or NUL in a value would end the field early and let the rest
 /// be read as further fields, or as a second request on a pooled connection.

@@ -78,6 +78,9 @@ struct RequestScan {
   bool stream = false;
   bool has_stream_options = false;  ///< A stream_options object.
   bool include_usage = false;       ///< stream_options.include_usage is true.
+  /// An OpenAI stream without stream_options: the splice adds include_usage, since Gatehouse
+  /// always meters streamed usage.
+  bool add_include_usage = false;
 };
 
 /// The scan of a completion request's body, or nothing when the request must take the DOM way,
@@ -85,15 +88,16 @@ struct RequestScan {
 /// object, no model or one that is not a non-empty string, a model written with escapes, a
 /// "stream" that is not a boolean or null, stream_options that is not an object or has an
 /// include_usage that is not a boolean, for an OpenAI caller "messages" that is not a
-/// non-empty array, or any of model, stream, stream_options, messages or include_usage given
-/// twice (upstreams differ on which duplicate wins, so those are never passed on).
+/// non-empty array or a stream whose stream_options lack include_usage (it must be set inside
+/// them), or any of model, stream, stream_options, messages or include_usage given twice
+/// (upstreams differ on which duplicate wins, so those are never passed on).
 std::optional<RequestScan> scanRequest(Dialect caller, std::string_view body);
 
-/// The caller's `body` with the model's value replaced by `upstream_model`, and, when
-/// `add_include_usage` (a stream to an OpenAI upstream whose body has no stream_options),
-/// "stream_options":{"include_usage":true} added. Everything else is the caller's bytes.
+/// The caller's `body` for an upstream of the caller's dialect: the model's value replaced by
+/// `upstream_model`, and "stream_options":{"include_usage":true} added when the scan says so.
+/// Everything else is the caller's bytes.
 std::string spliceRequest(std::string_view body, const RequestScan& scan,
-                          std::string_view upstream_model, bool add_include_usage);
+                          std::string_view upstream_model);
 
 /// Turns upstream SSE events into the caller's dialect, event by event, and meters usage on
 /// the way. Same-dialect translators pass events through (dropping the usage-only chunk when

@@ -27,8 +27,9 @@ class Statement {
   ~Statement();
 
   Statement& bind(int index, std::string_view text);
-  /// Binds `text` without copying it: it must stay alive and unchanged until the statement
-  /// is reset (run() resets). For batch writers binding fields of records they hold.
+  /// Binds `text` without copying it: it must stay alive and unchanged for as long as the
+  /// statement runs with this binding (reset() and run() keep bindings; rebind before the
+  /// next run). For batch writers binding fields of records they hold.
   Statement& bindUnowned(int index, std::string_view text);
   Statement& bindBlob(int index, std::string_view bytes);
   Statement& bind(int index, std::int64_t value);

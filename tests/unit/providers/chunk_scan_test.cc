@@ -248,10 +248,11 @@ TEST(RequestScan, SplicesTheModelAndLeavesEveryOtherByteAsItWas) {
   const std::string body = before + R"("caller-name")" + after;
   const auto scan = scanRequest(Dialect::kOpenAI, body);
   ASSERT_TRUE(scan);
-  const std::string spliced = spliceRequest(body, *scan, "up/model-1", false);
+  EXPECT_FALSE(scan->add_include_usage);  // Not a stream.
+  const std::string spliced = spliceRequest(body, *scan, "up/model-1");
   EXPECT_EQ(spliced, before + R"("up/model-1")" + after);
   // An upstream model that needs escaping is escaped.
-  const std::string odd = spliceRequest(body, *scan, "a\"b\\c\n", false);
+  const std::string odd = spliceRequest(body, *scan, "a\"b\\c\n");
   EXPECT_EQ(boost::json::parse(odd), domEdit(body, "a\"b\\c\n", false));
 }
 
@@ -259,7 +260,8 @@ TEST(RequestScan, AddsIncludeUsageWhenTheBodyHasNoStreamOptions) {
   const std::string body = "{\"model\":\"m\",\"messages\":[{}],\"stream\":true}\n ";
   const auto scan = scanRequest(Dialect::kOpenAI, body);
   ASSERT_TRUE(scan);
-  const std::string spliced = spliceRequest(body, *scan, "up", true);
+  EXPECT_TRUE(scan->add_include_usage);
+  const std::string spliced = spliceRequest(body, *scan, "up");
   EXPECT_EQ(boost::json::parse(spliced), domEdit(body, "up", true));
 }
 
@@ -303,6 +305,13 @@ TEST(RequestScan, WhatTheScanCannotVouchForTakesTheDomWay) {
        }) {
     EXPECT_FALSE(scanRequest(Dialect::kOpenAI, body)) << body;
   }
+  // An OpenAI stream whose own stream_options lack include_usage: it must be set inside them.
+  EXPECT_FALSE(scanRequest(Dialect::kOpenAI,
+                           R"({"model":"a","messages":[1],"stream":true,"stream_options":{}})"));
+  const auto anthropic =
+      scanRequest(Dialect::kAnthropic, R"({"model":"c","stream":true,"stream_options":{}})");
+  ASSERT_TRUE(anthropic);
+  EXPECT_FALSE(anthropic->add_include_usage);  // Anthropic streams report usage unasked.
   // The DOM way checks messages for OpenAI callers only; so does the scan.
   EXPECT_TRUE(scanRequest(Dialect::kAnthropic, R"({"model":"claude","max_tokens":5})"));
 }
@@ -345,7 +354,8 @@ TEST(RequestScan, AgreesWithTheDomOnMutatedRequests) {
                               : nullptr;
     ASSERT_EQ(scan->include_usage, include && include->is_bool() && include->as_bool()) << text;
     const bool add = scan->stream && !scan->has_stream_options;
-    ASSERT_EQ(boost::json::parse(spliceRequest(text, *scan, "up\"model", add)),
+    ASSERT_EQ(scan->add_include_usage, add) << text;
+    ASSERT_EQ(boost::json::parse(spliceRequest(text, *scan, "up\"model")),
               domEdit(text, "up\"model", add))
         << text;
   }
