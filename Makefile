@@ -12,8 +12,7 @@ deps:
 	@bash scripts/install-deps.sh
 
 build: deps
-	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@cmake --build $(BUILD_DIR) -j $(JOBS)
+	@JOBS=$(JOBS) bash scripts/build.sh $(BUILD_DIR)
 
 run: build
 	@bash scripts/run.sh $(BUILD_DIR)
@@ -28,4 +27,4 @@ format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-pgo build-asan build-fuzz

@@ -58,6 +58,10 @@ run_suite() {
 }
 
 mkdir -p build build-asan build-fuzz
+# The main build is the one `make run` serves: profile-guided (scripts/build.sh), whose
+# configuration run_suite then keeps.
+stage "build build (profile-guided: scripts/build.sh)"
+JOBS=$JOBS bash scripts/build.sh build || { failed=$((failed + 1)); status=1; }
 run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DGATEHOUSE_SANITIZE=ON
