@@ -412,7 +412,6 @@ Task<void> GatewayHandler::relayStream(http::ClientResponse response, http::Resp
   auto translator =
       providers::makeStreamTranslator(deployment.provider->dialect, call.caller, options);
   providers::SseParser parser(kMaxSseEvent);
-  std::vector<providers::SseEvent> events;
   std::string out;
   int status = 200;
   std::string_view error_type;
@@ -473,10 +472,12 @@ Task<void> GatewayHandler::relayStream(http::ClientResponse response, http::Resp
     }
     out.clear();
     if (!piece->empty()) {
-      events.clear();
-      const bool parsed = parser.feed(*piece, events);
-      bool upstream_error = !parsed;
-      for (const auto& event : events) {
+      out.reserve(piece->size() + 256);  // Relayed events are about as long as they came.
+      bool upstream_error = false;
+      const bool parsed = parser.feedEach(*piece, [&](const providers::SseEvent& event) {
+        if (upstream_error) {
+          return;  // Nothing after an error is relayed.
+        }
         const std::size_t before = out.size();
         if (auto r = translator->onEvent(event, out); !r) {
           upstream_error = true;
@@ -485,10 +486,10 @@ Task<void> GatewayHandler::relayStream(http::ClientResponse response, http::Resp
             out += providers::streamErrorEvent(call.caller, 502,
                                                "The upstream provider sent a malformed event.");
           }
-          break;
         }
-      }
+      });
       if (!parsed) {
+        upstream_error = true;
         out += providers::streamErrorEvent(call.caller, 502,
                                            "The upstream provider's stream was malformed.");
       }

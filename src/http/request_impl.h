@@ -27,6 +27,18 @@ class RequestImpl {
   /// wiped first, since the buffers live on; a large body's buffer is let go.
   void reset();
 
+  /// Appends a field, in the room a field of an earlier request left.
+  void addHeader(std::string_view name, std::string_view value) {
+    if (spare_headers_.empty()) {
+      headers.push_back({std::string(name), std::string(value)});
+      return;
+    }
+    Header& header = headers.emplace_back(std::move(spare_headers_.back()));
+    spare_headers_.pop_back();
+    header.name.assign(name);
+    header.value.assign(value);
+  }
+
   std::string method;
   std::string target;
   unsigned version = 11;
@@ -34,6 +46,11 @@ class RequestImpl {
   std::string body;
   std::string remote_address;
   std::string request_id;
+
+ private:
+  // The last requests' fields, wiped, kept for their strings' room: a request then allocates
+  // nothing for fields no longer than those before it.
+  std::vector<Header> spare_headers_;
 };
 
 /// Parses a caller's request into a RequestImpl. Beast's basic_parser does all of the HTTP
@@ -57,8 +74,7 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
   void on_response_impl(int, string_view, int, error_code&) override {}
   void on_field_impl(boost::beast::http::field, string_view name, string_view value,
                      error_code&) override {
-    into_.headers.push_back(
-        {std::string(name.data(), name.size()), std::string(value.data(), value.size())});
+    into_.addHeader({name.data(), name.size()}, {value.data(), value.size()});
   }
   void on_header_impl(error_code&) override {}
   void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {

@@ -311,7 +311,7 @@ Task<bool> Session<Stream>::serveOne() {
   deadline_.expiresAfter(options_.header_timeout);
   const auto header_ec =
       co_await wire::read(stream_, buffer_, parser, wire::Until::kHeader, kReadBufferBytes);
-  const std::string target(request_.target);  // Empty unless the start line was read.
+  const std::string_view target = request_.target;  // Empty unless the start line was read.
   if (header_ec == bhttp::error::header_limit) {
     co_return co_await reject(target, 431, "Request headers are too large.");
   }

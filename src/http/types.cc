@@ -51,7 +51,14 @@ bool isValidFieldValue(std::string_view value) {
 void RequestImpl::reset() {
   // Kept for the next request: the vector's room, and the body's unless it grew large.
   constexpr std::size_t kKeptBodyCapacity = 64 * 1024;
+  constexpr std::size_t kKeptFields = 64;  // An idle connection holds no more than these.
   wipeHeaderValues(headers);
+  for (auto& header : headers) {
+    if (spare_headers_.size() == kKeptFields) {
+      break;
+    }
+    spare_headers_.push_back(std::move(header));
+  }
   headers.clear();
   secureWipe(body.data(), body.size());
   if (body.capacity() > kKeptBodyCapacity) {

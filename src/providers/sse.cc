@@ -7,6 +7,8 @@ namespace gatehouse::providers {
 namespace {
 
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
+// A chat stream's chunk: a few hundred bytes of JSON.
+constexpr std::size_t kTypicalEventBytes = 1024;
 
 // The first CR or LF at or after `from`: memchr for the LF, then memchr for a CR before it.
 // Both are vectorised; a byte loop (or find_first_of, which calls memchr over the two-character
@@ -28,6 +30,10 @@ std::size_t findLineEnd(std::string_view text, std::size_t from) {
 }  // namespace
 
 bool SseParser::feed(std::string_view bytes, std::vector<SseEvent>& out) {
+  return feedEach(bytes, [&out](const SseEvent& event) { out.push_back(event); });
+}
+
+bool SseParser::feedTo(std::string_view bytes, EventSink sink) {
   if (failed_) {
     return false;
   }
@@ -68,7 +74,7 @@ bool SseParser::feed(std::string_view bytes, std::vector<SseEvent>& out) {
         line.remove_prefix(kBom.size());
       }
     }
-    processLine(line, out);
+    processLine(line, sink);
     line_.clear();
     if (over_limit(0)) {
       failed_ = true;
@@ -80,13 +86,14 @@ bool SseParser::feed(std::string_view bytes, std::vector<SseEvent>& out) {
   return true;
 }
 
-void SseParser::processLine(std::string_view line, std::vector<SseEvent>& out) {
+void SseParser::processLine(std::string_view line, EventSink sink) {
   if (line.empty()) {
     // Dispatch. Without a data line there is no event, and the event name is forgotten.
     if (has_data_) {
-      out.push_back(std::move(pending_));
+      sink.deliver(sink.context, pending_);
     }
-    pending_ = SseEvent{};
+    pending_.event.clear();  // Their room is kept for the next event.
+    pending_.data.clear();
     has_data_ = false;
     return;
   }
@@ -107,6 +114,8 @@ void SseParser::processLine(std::string_view line, std::vector<SseEvent>& out) {
   } else if (field == "data") {
     if (has_data_) {
       pending_.data += '\n';
+    } else if (pending_.data.capacity() < kTypicalEventBytes) {
+      pending_.data.reserve(kTypicalEventBytes);  // Once per parser, not once per doubling.
     }
     pending_.data.append(value);
     has_data_ = true;

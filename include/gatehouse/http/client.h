@@ -28,11 +28,13 @@ struct Endpoint {
 /// Parses "https://api.openai.com/v1" style URLs (http or https, no query or fragment).
 Result<Endpoint> parseBaseUrl(std::string_view url, std::string ca_file = {});
 
+/// One request to send. The method, target and body are views: the caller keeps what they view
+/// alive until send() completes (a request is sent once per attempt, so they are not copied).
 struct ClientRequest {
-  std::string method = "POST";
-  std::string target;  ///< Path and query, base_path already applied.
+  std::string_view method = "POST";
+  std::string_view target;  ///< Path and query, base_path already applied.
   std::vector<Header> headers;
-  std::string body;
+  std::string_view body;
 };
 
 class ClientResponseImpl;

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace gatehouse::providers {
@@ -26,8 +27,25 @@ class SseParser {
   /// the parser must not be used after that.
   bool feed(std::string_view bytes, std::vector<SseEvent>& out);
 
+  /// Calls `on_event(const SseEvent&)` with each event as it completes. The event is the
+  /// parser's own, overwritten by the next one, so a stream's events cost no allocation each.
+  /// Returns what feed() returns.
+  template <class OnEvent>
+  bool feedEach(std::string_view bytes, OnEvent&& on_event) {
+    return feedTo(bytes,
+                  EventSink{&on_event, [](void* context, const SseEvent& event) {
+                              (*static_cast<std::remove_reference_t<OnEvent>*>(context))(event);
+                            }});
+  }
+
  private:
-  void processLine(std::string_view line, std::vector<SseEvent>& out);
+  struct EventSink {
+    void* context;
+    void (*deliver)(void* context, const SseEvent& event);
+  };
+
+  bool feedTo(std::string_view bytes, EventSink sink);
+  void processLine(std::string_view line, EventSink sink);
 
   std::size_t max_event_bytes_;
   std::string line_;

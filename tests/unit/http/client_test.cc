@@ -95,9 +95,10 @@ struct Outcome {
 
 /// One GET through `client`, with the Host header the gateway sets (the endpoint's host).
 Task<Outcome> get(Client& client, const Endpoint& endpoint) {
+  const std::string target = endpoint.base_path + "/models";
   ClientRequest request;
   request.method = "GET";
-  request.target = endpoint.base_path + "/models";
+  request.target = target;
   request.headers.push_back({"host", endpoint.host});
   auto response = co_await client.send(endpoint, std::move(request), kTimeout);
   Outcome outcome;

@@ -227,4 +227,17 @@ TEST(AppendSseEventTest, NewlineInAnEventNameCannotInjectFields) {
 }
 
 }  // namespace
+// feedEach() lends each event its own storage, reused by the next: nothing of a longer or
+// named event may show through in a shorter, unnamed one after it.
+TEST(SseParserTest, FeedEachReusesNothingVisibleFromTheEventBefore) {
+  SseParser parser(1 << 20);
+  std::vector<SseEvent> seen;
+  ASSERT_TRUE(
+      parser.feedEach("event: first\ndata: a longer payload\ndata: on two lines\n\n"
+                      "data: x\n\n: comment\nevent: third\ndata: y\n\n",
+                      [&seen](const SseEvent& event) { seen.push_back(event); }));
+  EXPECT_THAT(seen, ElementsAre(IsEvent("first", "a longer payload\non two lines"),
+                                IsEvent("", "x"), IsEvent("third", "y")));
+}
+
 }  // namespace gatehouse::providers
