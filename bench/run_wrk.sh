@@ -6,7 +6,8 @@
 #
 #   bench/run_wrk.sh [BUILD_DIR]        (default: build; `make bench` passes its BUILD_DIR)
 #
-# Environment: DURATION (10s), WARMUP (2s), WORKERS (1: nginx proxy worker_processes and
+# Environment: DURATION (5s), ROUNDS (3: measured runs per target, the targets taking turns;
+# the table gives medians, and ratios are medians of ratios within a round), WARMUP (2s), WORKERS (1: nginx proxy worker_processes and
 # Gatehouse [server] threads; the upstream always has 1), GATEHOUSE_BIN (overrides
 # BUILD_DIR/apps/gatehouse/gatehouse), CHECK_EVERY=1 (check every response body in the measured
 # runs too, at some wrk CPU cost), KEEP_TMP=1 (keep the temp dir with configs and logs),
@@ -21,7 +22,8 @@ export LC_ALL=C
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH="$ROOT/bench"
 BUILD_DIR=${1:-build}
-DURATION=${DURATION:-10s}
+DURATION=${DURATION:-5s}
+ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-2s}
 WORKERS=${WORKERS:-1}
 CHECK_EVERY=${CHECK_EVERY:-0}
@@ -57,6 +59,7 @@ fi
 [[ -x "$BIN" ]] || die "no gatehouse binary at $BIN (build first: make build)"
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 [[ "$WORKERS" =~ ^[1-9][0-9]*$ ]] || die "WORKERS must be a positive integer"
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
 HAVE_JQ=0
 command -v jq >/dev/null 2>&1 && HAVE_JQ=1
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
@@ -363,46 +366,90 @@ say "checked: 200 and OpenAI-shaped bodies from all targets; gatehouse refuses m
 # --- runs ----------------------------------------------------------------------------------
 
 say "ports: upstream $UP_PORT, nginx $PROXY_PORT, gatehouse $GH_PORT; workers $WORKERS;" \
-  "warm-up $WARMUP + $DURATION per run; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+  "warm-up $WARMUP, then $ROUNDS rounds of $DURATION per target; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-declare -A RPS P50 P99 ERR CPU
+declare -A RPS P50 P99 ERR CPU RATIO ROUND_RATIOS GUARD_RATIO ADDED_DIRECT ADDED_NGINX
 WARN=()
 total_errors=0
+# The median of the numbers given; "-" when one is not a number.
+median() {
+  printf '%s\n' "$@" | sort -g | awk '!/^-?[0-9.]+$/ { bad = 1 } { v[NR] = $1 }
+    END { if (bad || NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
+          else printf "%.10g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 for scenario in "${SCENARIOS[@]}"; do
   script=$BENCH/wrk/$([[ $scenario == stream ]] && echo chat_stream.lua || echo chat.lua)
   body=$([[ $scenario == stream ]] && echo "$STREAM_BODY" || echo "$CHAT_BODY")
   for load in "${LOADS[@]}"; do
     conns=${load%%:*}
     threads=${load##*:}
+    declare -A ROUND_RPS=() ROUND_P50=() ROUND_P99=() ROUND_CPU=()
     for target in "${TARGETS[@]}"; do
       key=$scenario/$target/$conns
-      url=${URL[$scenario/$target]}
       log=$WORK/runs/${key//\//-}
-      say "  $scenario $target c=$conns"
+      say "  $scenario $target c=$conns: warm-up"
       TARGET=$target
-
       # Warm-up, with every response's status and body checked.
-      run_wrk "$log.warmup" 1 "$threads" "$conns" "$WARMUP" "$script" "$url" "$body"
+      run_wrk "$log.warmup" 1 "$threads" "$conns" "$WARMUP" "$script" "${URL[$scenario/$target]}" "$body"
       parse_result "$log.warmup" || die "$key: wrk warm-up failed: $(cat "$log.warmup")"
       warm_errors=$((R[connect] + R[read] + R[write] + R[timeout] + R[status] + R[bad]))
       if ((warm_errors > 0)); then
         WARN+=("$key: warm-up had $warm_errors bad responses of ${R[requests]} (status>=400 ${R[status]}, bad body or non-2xx ${R[bad]}, socket ${R[connect]}/${R[read]}/${R[write]}/${R[timeout]})")
         total_errors=$((total_errors + warm_errors))
       fi
-
-      # The measured run.
-      ticks_before=$(group_ticks "${PID_OF[$target]}")
-      run_wrk "$log" "$CHECK_EVERY" "$threads" "$conns" "$DURATION" "$script" "$url" "$body"
-      ticks_after=$(group_ticks "${PID_OF[$target]}")
-      parse_result "$log" || die "$key: wrk failed: $(cat "$log")"
-      RPS[$key]=${R[rps]}
-      P50[$key]=${R[p50_us]}
-      P99[$key]=${R[p99_us]}
-      ERR[$key]=$((R[connect] + R[read] + R[write] + R[timeout] + R[status] + R[bad]))
-      total_errors=$((total_errors + ERR[$key]))
-      CPU[$key]=$(awk -v t=$((ticks_after - ticks_before)) -v hz="$CLK_TCK" -v n="${R[requests]}" \
-        'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "-" }')
+      ERR[$key]=0
     done
+    # The measured runs, the targets taking turns round by round: the machine's speed drifts
+    # over seconds (other tenants of the host), and a drift should touch every target alike.
+    for ((round = 1; round <= ROUNDS; round++)); do
+      for target in "${TARGETS[@]}"; do
+        key=$scenario/$target/$conns
+        log=$WORK/runs/${key//\//-}.$round
+        say "  $scenario $target c=$conns: round $round of $ROUNDS"
+        TARGET=$target
+        ticks_before=$(group_ticks "${PID_OF[$target]}")
+        run_wrk "$log" "$CHECK_EVERY" "$threads" "$conns" "$DURATION" "$script" "${URL[$scenario/$target]}" "$body"
+        ticks_after=$(group_ticks "${PID_OF[$target]}")
+        parse_result "$log" || die "$key: wrk failed: $(cat "$log")"
+        ROUND_RPS[$target/$round]=${R[rps]}
+        ROUND_P50[$target/$round]=${R[p50_us]}
+        ROUND_P99[$target/$round]=${R[p99_us]}
+        errors=$((R[connect] + R[read] + R[write] + R[timeout] + R[status] + R[bad]))
+        ERR[$key]=$((ERR[$key] + errors))
+        total_errors=$((total_errors + errors))
+        ROUND_CPU[$target/$round]=$(awk -v t=$((ticks_after - ticks_before)) -v hz="$CLK_TCK" \
+          -v n="${R[requests]}" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "-" }')
+      done
+    done
+    for target in "${TARGETS[@]}"; do
+      key=$scenario/$target/$conns
+      rps=() p50=() p99=() cpu=()
+      for ((round = 1; round <= ROUNDS; round++)); do
+        rps+=("${ROUND_RPS[$target/$round]}")
+        p50+=("${ROUND_P50[$target/$round]}")
+        p99+=("${ROUND_P99[$target/$round]}")
+        cpu+=("${ROUND_CPU[$target/$round]}")
+      done
+      RPS[$key]=$(median "${rps[@]}")
+      P50[$key]=$(median "${p50[@]}")
+      P99[$key]=$(median "${p99[@]}")
+      CPU[$key]=$(median "${cpu[@]}")
+    done
+    # Ratios are taken within a round, where both sides met the same machine, then the median.
+    ratios=() guard_ratios=() added_direct=() added_nginx=()
+    for ((round = 1; round <= ROUNDS; round++)); do
+      added_direct+=("$((ROUND_P50[gatehouse/$round] - ROUND_P50[direct/$round]))")
+      added_nginx+=("$((ROUND_P50[gatehouse/$round] - ROUND_P50[nginx/$round]))")
+      ratios+=("$(awk -v g="${ROUND_RPS[gatehouse/$round]}" -v n="${ROUND_RPS[nginx/$round]}" \
+        'BEGIN { printf "%.4f", (n > 0 ? g / n : 0) }')")
+      guard_ratios+=("$(awk -v g="${ROUND_RPS[guarded/$round]}" -v p="${ROUND_RPS[gatehouse/$round]}" \
+        'BEGIN { printf "%.4f", (p > 0 ? g / p : 0) }')")
+    done
+    RATIO[$scenario/$conns]=$(median "${ratios[@]}")
+    ROUND_RATIOS[$scenario/$conns]=$(printf '%.2f ' "${ratios[@]}")
+    GUARD_RATIO[$scenario/$conns]=$(median "${guard_ratios[@]}")
+    ADDED_DIRECT[$scenario/$conns]=$(median "${added_direct[@]}")
+    ADDED_NGINX[$scenario/$conns]=$(median "${added_nginx[@]}")
   done
 done
 
@@ -412,7 +459,7 @@ GH_WARNINGS=$(grep -c '"level":"\(warn\|error\)"' "$WORK/gatehouse.log" 2>/dev/n
 NGINX_ERRORS=$(cat "$WORK/upstream.error.log" "$WORK/proxy.error.log" 2>/dev/null | grep -c '\[\(error\|crit\|alert\|emerg\)\]' || true)
 
 echo
-echo "Gatehouse data-plane benchmark: wrk ${DURATION} per run (after a ${WARMUP} warm-up), 127.0.0.1,"
+echo "Gatehouse data-plane benchmark: wrk, $ROUNDS rounds of ${DURATION} per target taking turns (after a ${WARMUP} warm-up; medians), 127.0.0.1,"
 echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), nginx proxy and gatehouse with $WORKERS worker(s)"
 echo
 printf '%-10s %-10s %5s %11s %9s %9s %7s %12s\n' scenario target conns 'req/s' 'p50 us' 'p99 us' errors 'cpu us/req'
@@ -439,15 +486,17 @@ printf '%-10s %16s %16s %20s %20s\n' ---------- ---------------- ---------------
 missed=0
 for scenario in "${SCENARIOS[@]}"; do
   read -r ratio_lo ratio_hi dn dd ok_ratio ok_p50 < <(awk \
-    -v gl="${RPS[$scenario/gatehouse/$lo]}" -v nl="${RPS[$scenario/nginx/$lo]}" \
-    -v gh="${RPS[$scenario/gatehouse/$hi]}" -v nh="${RPS[$scenario/nginx/$hi]}" \
-    -v gp="${P50[$scenario/gatehouse/$lo]}" -v np="${P50[$scenario/nginx/$lo]}" \
-    -v dp="${P50[$scenario/direct/$lo]}" -v minr="$MIN_RPS_RATIO" -v maxp="$MAX_ADDED_P50_US" \
-    'BEGIN { rl = nl > 0 ? gl / nl : 0; rh = nh > 0 ? gh / nh : 0;
-             printf "%.2f %.2f %+d %+d %s %s\n", rl, rh, gp - np, gp - dp,
-               (rh >= minr ? "PASS" : "MISS"), (gp - dp < maxp ? "PASS" : "MISS") }')
+    -v rl="${RATIO[$scenario/$lo]}" -v rh="${RATIO[$scenario/$hi]}" \
+    -v dn="${ADDED_NGINX[$scenario/$lo]}" -v dd="${ADDED_DIRECT[$scenario/$lo]}" \
+    -v minr="$MIN_RPS_RATIO" -v maxp="$MAX_ADDED_P50_US" \
+    'BEGIN { printf "%.2f %.2f %+d %+d %s %s\n", rl, rh, dn, dd,
+               (rh >= minr ? "PASS" : "MISS"), (dd < maxp ? "PASS" : "MISS") }')
   [[ $ok_ratio == PASS && $ok_p50 == PASS ]] || missed=1
   printf '%-10s %16s %16s %20s %20s\n' "$scenario" "${ratio_lo}x" "${ratio_hi}x $ok_ratio" "$dn" "$dd $ok_p50"
+done
+echo
+for scenario in "${SCENARIOS[@]}"; do
+  echo "gh/nginx rps@$hi, $scenario, round by round: ${ROUND_RATIOS[$scenario/$hi]}"
 done
 
 echo
@@ -457,9 +506,9 @@ printf '%-10s %22s %22s %20s\n' scenario "added p50@$lo us" "rps guarded/plain@$
 printf '%-10s %22s %22s %20s\n' ---------- ---------------------- ---------------------- --------------------
 for scenario in "${SCENARIOS[@]}"; do
   awk -v s="$scenario" -v gp="${P50[$scenario/guarded/$lo]}" -v pp="${P50[$scenario/gatehouse/$lo]}" \
-    -v gr="${RPS[$scenario/guarded/$hi]}" -v pr="${RPS[$scenario/gatehouse/$hi]}" \
+    -v ratio="${GUARD_RATIO[$scenario/$hi]}" \
     -v gc="${CPU[$scenario/guarded/$lo]}" -v pc="${CPU[$scenario/gatehouse/$lo]}" \
-    'BEGIN { printf "%-10s %+22d %21.2fx %+20.1f\n", s, gp - pp, (pr > 0 ? gr / pr : 0), gc - pc }'
+    'BEGIN { printf "%-10s %+22d %21.2fx %+20.1f\n", s, gp - pp, ratio, gc - pc }'
 done
 
 echo

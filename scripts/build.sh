@@ -32,7 +32,7 @@ if [ "$PGO" = 1 ]; then
     rm -rf "$profile"
     mkdir -p "$profile"
     echo "pgo: training the instrumented gatehouse under load (log: $profile/training.log)"
-    if DURATION=2s WARMUP=1s GATEHOUSE_BIN="$binary" bash bench/run_wrk.sh "$instrumented" \
+    if DURATION=2s ROUNDS=1 WARMUP=1s GATEHOUSE_BIN="$binary" bash bench/run_wrk.sh "$instrumented" \
       >"$profile/training.log" 2>&1 && compgen -G "$profile/*.gcda" >/dev/null; then
       sha256sum "$binary" >"$stamp"
       mode=USE
