@@ -449,7 +449,7 @@ for scenario in "${SCENARIOS[@]}"; do
         'BEGIN { printf "%.4f", (p > 0 ? g / p : 0) }')")
     done
     RATIO[$scenario/$conns]=$(median "${ratios[@]}")
-    ROUND_RATIOS[$scenario/$conns]=$(printf '%.2f ' "${ratios[@]}")
+    ROUND_RATIOS[$scenario/$conns]=$(printf '%.2f ' "${ratios[@]}" | sed 's/ $//')
     GUARD_RATIO[$scenario/$conns]=$(median "${guard_ratios[@]}")
     ADDED_DIRECT[$scenario/$conns]=$(median "${added_direct[@]}")
     ADDED_NGINX[$scenario/$conns]=$(median "${added_nginx[@]}")
