@@ -7,11 +7,11 @@
 #   bench/run_wrk.sh [BUILD_DIR]        (default: build; `make bench` passes its BUILD_DIR)
 #
 # Environment: DURATION (5s), ROUNDS (3: measured runs per target, the targets taking turns;
-# the table gives medians, and ratios are medians of ratios within a round), WARMUP (2s), WORKERS (1: nginx proxy worker_processes and
-# Gatehouse [server] threads; the upstream always has 1), GATEHOUSE_BIN (overrides
-# BUILD_DIR/apps/gatehouse/gatehouse), CHECK_EVERY=1 (check every response body in the measured
-# runs too, at some wrk CPU cost), KEEP_TMP=1 (keep the temp dir with configs and logs),
-# STRICT=1 (exit 3 when a target is missed).
+# the table gives medians, and ratios are medians of ratios within a round), WARMUP (2s),
+# WORKERS (1: nginx proxy worker_processes and Gatehouse [server] threads; the upstream
+# always has 1), GATEHOUSE_BIN (overrides BUILD_DIR/apps/gatehouse/gatehouse), CHECK_EVERY=1
+# (check every response body in the measured runs too, at some wrk CPU cost), KEEP_TMP=1 (keep
+# the temp dir with configs and logs), STRICT=1 (exit 3 when a target is missed).
 #
 # Everything listens on 127.0.0.1 only, on free ports, in a temp dir from mktemp; every
 # process started here is stopped on exit.
@@ -380,6 +380,22 @@ median() {
     END { if (bad || NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
           else printf "%.10g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+# One line per round from ARRAY (ROUND_RPS, ROUND_P50, ..., keyed "target/round"):
+#   per_round ARRAY TARGET            the target's figure
+#   per_round ARRAY TARGET / OTHER    its ratio to OTHER's figure in the same round
+#   per_round ARRAY TARGET - OTHER    its difference from OTHER's figure in the same round
+per_round() {
+  local -n figures=$1
+  local target=$2 op=${3:-} other=${4:-} round
+  for ((round = 1; round <= ROUNDS; round++)); do
+    if [[ -z "$op" ]]; then
+      echo "${figures[$target/$round]}"
+    else
+      awk -v a="${figures[$target/$round]}" -v b="${figures[$other/$round]}" -v op="$op" \
+        'BEGIN { if (op == "/") printf "%.4f\n", (b > 0 ? a / b : 0); else print a - b }'
+    fi
+  done
+}
 for scenario in "${SCENARIOS[@]}"; do
   script=$BENCH/wrk/$([[ $scenario == stream ]] && echo chat_stream.lua || echo chat.lua)
   body=$([[ $scenario == stream ]] && echo "$STREAM_BODY" || echo "$CHAT_BODY")
@@ -400,7 +416,6 @@ for scenario in "${SCENARIOS[@]}"; do
         WARN+=("$key: warm-up had $warm_errors bad responses of ${R[requests]} (status>=400 ${R[status]}, bad body or non-2xx ${R[bad]}, socket ${R[connect]}/${R[read]}/${R[write]}/${R[timeout]})")
         total_errors=$((total_errors + warm_errors))
       fi
-      ERR[$key]=0
     done
     # The measured runs, the targets taking turns round by round: the machine's speed drifts
     # over seconds (other tenants of the host), and a drift should touch every target alike.
@@ -418,7 +433,7 @@ for scenario in "${SCENARIOS[@]}"; do
         ROUND_P50[$target/$round]=${R[p50_us]}
         ROUND_P99[$target/$round]=${R[p99_us]}
         errors=$((R[connect] + R[read] + R[write] + R[timeout] + R[status] + R[bad]))
-        ERR[$key]=$((ERR[$key] + errors))
+        ERR[$key]=$((${ERR[$key]:-0} + errors))
         total_errors=$((total_errors + errors))
         ROUND_CPU[$target/$round]=$(awk -v t=$((ticks_after - ticks_before)) -v hz="$CLK_TCK" \
           -v n="${R[requests]}" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "-" }')
@@ -426,33 +441,19 @@ for scenario in "${SCENARIOS[@]}"; do
     done
     for target in "${TARGETS[@]}"; do
       key=$scenario/$target/$conns
-      rps=() p50=() p99=() cpu=()
-      for ((round = 1; round <= ROUNDS; round++)); do
-        rps+=("${ROUND_RPS[$target/$round]}")
-        p50+=("${ROUND_P50[$target/$round]}")
-        p99+=("${ROUND_P99[$target/$round]}")
-        cpu+=("${ROUND_CPU[$target/$round]}")
-      done
-      RPS[$key]=$(median "${rps[@]}")
-      P50[$key]=$(median "${p50[@]}")
-      P99[$key]=$(median "${p99[@]}")
-      CPU[$key]=$(median "${cpu[@]}")
+      RPS[$key]=$(median $(per_round ROUND_RPS "$target"))
+      P50[$key]=$(median $(per_round ROUND_P50 "$target"))
+      P99[$key]=$(median $(per_round ROUND_P99 "$target"))
+      CPU[$key]=$(median $(per_round ROUND_CPU "$target"))
     done
-    # Ratios are taken within a round, where both sides met the same machine, then the median.
-    ratios=() guard_ratios=() added_direct=() added_nginx=()
-    for ((round = 1; round <= ROUNDS; round++)); do
-      added_direct+=("$((ROUND_P50[gatehouse/$round] - ROUND_P50[direct/$round]))")
-      added_nginx+=("$((ROUND_P50[gatehouse/$round] - ROUND_P50[nginx/$round]))")
-      ratios+=("$(awk -v g="${ROUND_RPS[gatehouse/$round]}" -v n="${ROUND_RPS[nginx/$round]}" \
-        'BEGIN { printf "%.4f", (n > 0 ? g / n : 0) }')")
-      guard_ratios+=("$(awk -v g="${ROUND_RPS[guarded/$round]}" -v p="${ROUND_RPS[gatehouse/$round]}" \
-        'BEGIN { printf "%.4f", (p > 0 ? g / p : 0) }')")
-    done
-    RATIO[$scenario/$conns]=$(median "${ratios[@]}")
-    ROUND_RATIOS[$scenario/$conns]=$(printf '%.2f ' "${ratios[@]}" | sed 's/ $//')
-    GUARD_RATIO[$scenario/$conns]=$(median "${guard_ratios[@]}")
-    ADDED_DIRECT[$scenario/$conns]=$(median "${added_direct[@]}")
-    ADDED_NGINX[$scenario/$conns]=$(median "${added_nginx[@]}")
+    # Ratios and differences are taken within a round, where both sides met the same machine;
+    # the median of those is what the targets are judged by.
+    ratios=$(per_round ROUND_RPS gatehouse / nginx)
+    RATIO[$scenario/$conns]=$(median $ratios)
+    ROUND_RATIOS[$scenario/$conns]=$(printf '%.2f ' $ratios | sed 's/ $//')
+    GUARD_RATIO[$scenario/$conns]=$(median $(per_round ROUND_RPS guarded / gatehouse))
+    ADDED_DIRECT[$scenario/$conns]=$(median $(per_round ROUND_P50 gatehouse - direct))
+    ADDED_NGINX[$scenario/$conns]=$(median $(per_round ROUND_P50 gatehouse - nginx))
   done
 done
 

@@ -18,7 +18,7 @@ class RequestImpl {
   RequestImpl() = default;
   RequestImpl(const RequestImpl&) = delete;
   RequestImpl& operator=(const RequestImpl&) = delete;
-  ~RequestImpl() { reset(); }
+  ~RequestImpl() { wipe(); }
 
   /// The first value of the named field (case-insensitive), or "" when absent.
   std::string_view header(std::string_view name) const { return findHeader(headers, name); }
@@ -48,8 +48,12 @@ class RequestImpl {
   std::string request_id;
 
  private:
-  // The last requests' fields, wiped, kept for their strings' room: a request then allocates
-  // nothing for fields no longer than those before it.
+  // The header values (the caller's key among them) and the body, zeroed where they lie.
+  void wipe();
+
+  // Short fields of the last requests, wiped, kept for their strings' room: a request then
+  // allocates nothing for fields no longer than those before it. Bounded in number and size,
+  // so an idle connection holds a few KiB at most, whatever its requests sent.
   std::vector<Header> spare_headers_;
 };
 

@@ -48,19 +48,25 @@ bool isValidFieldValue(std::string_view value) {
   return valid;
 }
 
-void RequestImpl::reset() {
-  // Kept for the next request: the vector's room, and the body's unless it grew large.
-  constexpr std::size_t kKeptBodyCapacity = 64 * 1024;
-  constexpr std::size_t kKeptFields = 64;  // An idle connection holds no more than these.
+void RequestImpl::wipe() {
   wipeHeaderValues(headers);
+  secureWipe(body.data(), body.size());
+}
+
+void RequestImpl::reset() {
+  // Kept for the next request: the vector's room, short fields' strings, and the body's room
+  // unless it grew large.
+  constexpr std::size_t kKeptBodyCapacity = 64 * 1024;
+  constexpr std::size_t kKeptFields = 64;
+  constexpr std::size_t kKeptFieldBytes = 256;  // Of a kept field's name and value together.
+  wipe();
   for (auto& header : headers) {
-    if (spare_headers_.size() == kKeptFields) {
-      break;
+    if (spare_headers_.size() < kKeptFields &&
+        header.name.capacity() + header.value.capacity() <= kKeptFieldBytes) {
+      spare_headers_.push_back(std::move(header));
     }
-    spare_headers_.push_back(std::move(header));
   }
   headers.clear();
-  secureWipe(body.data(), body.size());
   if (body.capacity() > kKeptBodyCapacity) {
     std::string().swap(body);
   } else {

@@ -83,6 +83,29 @@ TEST(RequestImpl, ResetWipesTheBodyWhereItLiesAndLetsALargeBufferGo) {
   EXPECT_LT(impl.body.capacity(), std::size_t{1} << 20);
 }
 
+// A field's strings are reused by the next request's fields, wiped in between; a long one is
+// let go, so requests with large fields cannot leave an idle connection holding their room.
+TEST(RequestImpl, ResetKeepsShortFieldsWipedForReuseAndLetsLongOnesGo) {
+  RequestImpl impl;
+  const std::string key = "Bearer gtk_" + std::string(40, 'k');  // Past the short-string buffer.
+  ASSERT_FALSE(parseInto(impl, "GET / HTTP/1.1\r\nAuthorization: " + key + "\r\n\r\n"));
+  const char* const value = impl.headers.at(0).value.data();
+  impl.reset();
+  EXPECT_EQ(std::string_view(value, key.size()), std::string(key.size(), '\0'));
+  ASSERT_FALSE(
+      parseInto(impl, "GET / HTTP/1.1\r\nUser-Agent: " + std::string(30, 'u') + "\r\n\r\n"));
+  EXPECT_EQ(impl.headers.at(0).value.data(), value);  // The wiped room, reused.
+  EXPECT_EQ(Request(impl).header("user-agent"), std::string(30, 'u'));
+  EXPECT_EQ(Request(impl).header("authorization"), "");
+
+  const std::string large(4096, 'x');
+  impl.reset();
+  ASSERT_FALSE(parseInto(impl, "GET / HTTP/1.1\r\nX-Large: " + large + "\r\n\r\n"));
+  impl.reset();
+  ASSERT_FALSE(parseInto(impl, "GET / HTTP/1.1\r\nX-Small: s\r\n\r\n"));
+  EXPECT_LT(impl.headers.at(0).value.capacity(), large.size());
+}
+
 TEST(FieldValue, OnlyVisibleCharactersSpacesAndTabsMayBeSent) {
   EXPECT_TRUE(isValidFieldValue("Bearer sk-abc_123\t=~"));
   EXPECT_TRUE(isValidFieldValue("caf\xc3\xa9"));  // obs-text
