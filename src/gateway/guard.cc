@@ -339,19 +339,22 @@ std::optional<GuardBlock> StreamGuard::process(std::string_view sse, std::string
   if (block_) {
     return block_;
   }
-  events_.clear();
-  if (!parser_.feed(sse, events_)) {
-    block_ = GuardBlock{"STREAM", "The answer could not be checked by the guardrails."};
-  }
-  for (const auto& event : events_) {
+  // Each event is checked in the parser's own storage, as the relay reads it (no copy).
+  const std::size_t relayed_before = out.size();
+  const bool parsed = parser_.feedEach(sse, [&](const providers::SseEvent& event) {
     if (block_) {
-      break;
+      return;  // Nothing after a block is relayed.
     }
     if (caller_ == Dialect::kOpenAI) {
       processOpenAI(event, out);
     } else {
       processAnthropic(event, out);
     }
+  });
+  if (!parsed && !block_) {
+    // Nothing of a piece whose framing broke is relayed, not even its events before the break.
+    out.resize(relayed_before);
+    block_ = GuardBlock{"STREAM", "The answer could not be checked by the guardrails."};
   }
   if (block_) {
     out += providers::streamErrorEvent(caller_, 400, block_->message);

@@ -93,7 +93,6 @@ class StreamGuard {
   guardrails::Pseudonymizer& pseudonymizer_;
   std::size_t window_;
   providers::SseParser parser_;
-  std::vector<providers::SseEvent> events_;
   std::map<std::int64_t, std::unique_ptr<TextFilter>> filters_;
   std::optional<GuardBlock> block_;
 };

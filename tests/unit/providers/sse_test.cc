@@ -226,7 +226,6 @@ TEST(AppendSseEventTest, NewlineInAnEventNameCannotInjectFields) {
   EXPECT_THAT(parseWhole(out), ElementsAre(IsEvent("a", "x")));
 }
 
-}  // namespace
 // feedEach() lends each event its own storage, reused by the next: nothing of a longer or
 // named event may show through in a shorter, unnamed one after it.
 TEST(SseParserTest, FeedEachReusesNothingVisibleFromTheEventBefore) {
@@ -239,5 +238,7 @@ TEST(SseParserTest, FeedEachReusesNothingVisibleFromTheEventBefore) {
   EXPECT_THAT(seen, ElementsAre(IsEvent("first", "a longer payload\non two lines"),
                                 IsEvent("", "x"), IsEvent("third", "y")));
 }
+
+}  // namespace
 
 }  // namespace gatehouse::providers
