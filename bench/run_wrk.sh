@@ -371,7 +371,7 @@ say "checked: 200 and OpenAI-shaped bodies from all targets; gatehouse refuses m
 say "ports: upstream $UP_PORT, nginx $PROXY_PORT, gatehouse $GH_PORT; workers $WORKERS;" \
   "warm-up $WARMUP, then $ROUNDS rounds of $DURATION per target; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-declare -A RPS P50 P99 ERR CPU RATIO ROUND_RATIOS GUARD_RATIO ADDED_DIRECT ADDED_NGINX
+declare -A RPS P50 P99 ERR CPU RATIO ROUND_RATIOS GUARD_RATIO ADDED_DIRECT ADDED_NGINX ADDED_GUARD
 WARN=()
 total_errors=0
 # The median of the numbers given; "-" when one is not a number.
@@ -454,6 +454,7 @@ for scenario in "${SCENARIOS[@]}"; do
     GUARD_RATIO[$scenario/$conns]=$(median $(per_round ROUND_RPS guarded / gatehouse))
     ADDED_DIRECT[$scenario/$conns]=$(median $(per_round ROUND_P50 gatehouse - direct))
     ADDED_NGINX[$scenario/$conns]=$(median $(per_round ROUND_P50 gatehouse - nginx))
+    ADDED_GUARD[$scenario/$conns]=$(median $(per_round ROUND_P50 guarded - gatehouse))
   done
 done
 
@@ -509,10 +510,9 @@ echo
 printf '%-10s %22s %22s %20s\n' scenario "added p50@$lo us" "rps guarded/plain@$hi" "added cpu us/req@$lo"
 printf '%-10s %22s %22s %20s\n' ---------- ---------------------- ---------------------- --------------------
 for scenario in "${SCENARIOS[@]}"; do
-  awk -v s="$scenario" -v gp="${P50[$scenario/guarded/$lo]}" -v pp="${P50[$scenario/gatehouse/$lo]}" \
-    -v ratio="${GUARD_RATIO[$scenario/$hi]}" \
+  awk -v s="$scenario" -v added="${ADDED_GUARD[$scenario/$lo]}" -v ratio="${GUARD_RATIO[$scenario/$hi]}" \
     -v gc="${CPU[$scenario/guarded/$lo]}" -v pc="${CPU[$scenario/gatehouse/$lo]}" \
-    'BEGIN { printf "%-10s %+22d %21.2fx %+20.1f\n", s, gp - pp, ratio, gc - pc }'
+    'BEGIN { printf "%-10s %+22d %21.2fx %+20.1f\n", s, added, ratio, gc - pc }'
 done
 
 echo
