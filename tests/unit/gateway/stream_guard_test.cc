@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 
 namespace gatehouse::gateway {
@@ -25,16 +26,25 @@ constexpr std::string_view kFinishChunk =
     R"("finish_reason":"stop"}]})"
     "\n\n";
 
+// An OpenAI caller's output guard that redacts PII and holds back 64 bytes.
+class StreamGuardTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NE(engine_, nullptr);
+    guard.emplace(providers::Dialect::kOpenAI, *engine_, pseudonymizer_, 64);
+  }
+
+  std::unique_ptr<guardrails::Engine> engine_ = redactingEngine();
+  guardrails::Pseudonymizer pseudonymizer_;
+  std::optional<StreamGuard> guard;
+  std::string out;
+};
+
 // Events are checked as the parser hands them over, in its own storage: each piece's events
 // come out guarded, in order, piece after piece.
-TEST(StreamGuard, GuardsEveryEventOfEveryPieceInOrder) {
-  auto engine = redactingEngine();
-  ASSERT_NE(engine, nullptr);
-  guardrails::Pseudonymizer pseudonymizer;
-  StreamGuard guard(providers::Dialect::kOpenAI, *engine, pseudonymizer, 64);
-  std::string out;
-  EXPECT_FALSE(guard.process(contentChunk("write to ") + contentChunk("alice@example.com"), out));
-  EXPECT_FALSE(guard.process(contentChunk(" today") + std::string(kFinishChunk), out));
+TEST_F(StreamGuardTest, GuardsEveryEventOfEveryPieceInOrder) {
+  EXPECT_FALSE(guard->process(contentChunk("write to ") + contentChunk("alice@example.com"), out));
+  EXPECT_FALSE(guard->process(contentChunk(" today") + std::string(kFinishChunk), out));
   EXPECT_EQ(out.find("alice@example.com"), std::string::npos);
   const std::size_t first = out.find("write to ");
   const std::size_t last = out.find(" today");
@@ -46,13 +56,8 @@ TEST(StreamGuard, GuardsEveryEventOfEveryPieceInOrder) {
 // A piece whose framing breaks (here an event past the guard's 8 MiB limit) ends the stream
 // with the guard's error, and none of that piece is relayed: not even the events before the
 // break, which would otherwise go out unannounced ahead of the error.
-TEST(StreamGuard, APieceThatCannotBeParsedRelaysNothingButTheError) {
-  auto engine = redactingEngine();
-  ASSERT_NE(engine, nullptr);
-  guardrails::Pseudonymizer pseudonymizer;
-  StreamGuard guard(providers::Dialect::kOpenAI, *engine, pseudonymizer, 64);
-  std::string out;
-  const auto block = guard.process(
+TEST_F(StreamGuardTest, APieceThatCannotBeParsedRelaysNothingButTheError) {
+  const auto block = guard->process(
       contentChunk("before the break, longer than the window held back: " + std::string(200, 'b')) +
           "data: " + std::string(9 * 1024 * 1024, 'x'),
       out);
@@ -60,7 +65,7 @@ TEST(StreamGuard, APieceThatCannotBeParsedRelaysNothingButTheError) {
   EXPECT_EQ(block->detector, "STREAM");
   EXPECT_EQ(out.find("before the break"), std::string::npos);
   EXPECT_NE(out.find("could not be checked by the guardrails"), std::string::npos);
-  EXPECT_TRUE(guard.process(contentChunk("after"), out));  // Blocked for good.
+  EXPECT_TRUE(guard->process(contentChunk("after"), out));  // Blocked for good.
   EXPECT_EQ(out.find("after"), std::string::npos);
 }
 
