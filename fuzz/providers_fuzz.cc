@@ -28,6 +28,7 @@ namespace {
 
 using gatehouse::Result;
 using gatehouse::providers::Dialect;
+using gatehouse::providers::OwnedSseEvent;
 using gatehouse::providers::SseEvent;
 using gatehouse::providers::SseParser;
 
@@ -57,14 +58,22 @@ std::uint64_t fnv1a(std::string_view bytes) {
 }
 
 struct Parsed {
-  std::vector<SseEvent> events;
+  std::vector<OwnedSseEvent> events;
+  std::string relayed;  // relaySseEvent() of each event as feedEach() lent it
   bool ok = true;
+
+  bool feed(SseParser& parser, std::string_view bytes) {
+    return parser.feedEach(bytes, [this](const SseEvent& event) {
+      events.push_back({std::string(event.event), std::string(event.data)});
+      gatehouse::providers::relaySseEvent(relayed, event);
+    });
+  }
 };
 
 Parsed parseWhole(std::string_view bytes) {
   SseParser parser(kMaxEventBytes);
   Parsed parsed;
-  parsed.ok = parser.feed(bytes, parsed.events);
+  parsed.ok = parsed.feed(parser, bytes);
   return parsed;
 }
 
@@ -80,7 +89,7 @@ Parsed parseInPieces(std::string_view bytes) {
     state ^= state >> 7;
     state ^= state << 17;
     const std::size_t length = 1 + static_cast<std::size_t>(state % 32);
-    if (!parser.feed(bytes.substr(at, length), parsed.events)) {
+    if (!parsed.feed(parser, bytes.substr(at, length))) {
       parsed.ok = false;
       break;
     }
@@ -92,10 +101,15 @@ Parsed parseInPieces(std::string_view bytes) {
 void checkSplitInvariance(const Parsed& whole, const Parsed& pieces) {
   check(whole.ok == pieces.ok);
   check(whole.events.size() == pieces.events.size());
+  std::string written;
   for (std::size_t i = 0; i < whole.events.size(); ++i) {
     check(whole.events[i].event == pieces.events[i].event);
     check(whole.events[i].data == pieces.events[i].data);
+    gatehouse::providers::appendSseEvent(written, whole.events[i].event, whole.events[i].data);
   }
+  // An event relayed as it came reads exactly as one written afresh, however it was cut.
+  check(whole.relayed == written);
+  check(pieces.relayed == written);
 }
 
 // The structure a translator owes an Anthropic caller when it builds the events itself.
@@ -130,10 +144,10 @@ struct AnthropicShape {
 
 void checkOutput(const std::string& out, Dialect upstream, Dialect caller, bool failed) {
   SseParser parser(std::string::npos);
-  std::vector<SseEvent> events;
+  std::vector<OwnedSseEvent> events;
   check(parser.feed(out, events));
   AnthropicShape shape;
-  for (const SseEvent& event : events) {
+  for (const OwnedSseEvent& event : events) {
     if (caller == Dialect::kOpenAI) {
       check(event.event.empty());
       if (event.data == "[DONE]") {
@@ -154,7 +168,7 @@ void checkOutput(const std::string& out, Dialect upstream, Dialect caller, bool 
   }
 }
 
-void fuzzStreams(const std::vector<SseEvent>& events) {
+void fuzzStreams(std::string_view bytes) {
   for (const Dialect upstream : {Dialect::kOpenAI, Dialect::kAnthropic}) {
     for (const Dialect caller : {Dialect::kOpenAI, Dialect::kAnthropic}) {
       for (const bool include_usage : {false, true}) {
@@ -167,14 +181,17 @@ void fuzzStreams(const std::vector<SseEvent>& events) {
           auto translator = gatehouse::providers::makeStreamTranslator(upstream, caller, options);
           std::string out;
           bool failed = false;
-          for (const SseEvent& event : events) {
+          SseParser parser(kMaxEventBytes);
+          parser.feedEach(bytes, [&](const SseEvent& event) {
+            if (failed) {
+              return;
+            }
             const Result<void> ok = translator->onEvent(event, out);
             if (!ok) {
               check(ok.error().code == gatehouse::ErrorCode::kUpstreamError);
               failed = true;
-              break;
             }
-          }
+          });
           if (!failed) {
             translator->finish(out);
           }
@@ -271,7 +288,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   const Parsed whole = parseWhole(bytes);
   checkSplitInvariance(whole, parseInPieces(bytes));
-  fuzzStreams(whole.events);
+  fuzzStreams(bytes);
   fuzzBodies(bytes);
   fuzzScans(bytes);
   return 0;

@@ -246,7 +246,7 @@ void StreamGuard::addOutcomesTo(GuardOutcomes& outcomes) const {
 
 void StreamGuard::processOpenAI(const providers::SseEvent& event, std::string& out) {
   if (event.data == "[DONE]") {
-    providers::appendSseEvent(out, event.event, event.data);
+    providers::relaySseEvent(out, event);
     return;
   }
   boost::system::error_code ec;
@@ -254,7 +254,7 @@ void StreamGuard::processOpenAI(const providers::SseEvent& event, std::string& o
   json::value* choices =
       !ec && value.is_object() ? value.as_object().if_contains("choices") : nullptr;
   if (!choices || !choices->is_array()) {
-    providers::appendSseEvent(out, event.event, event.data);  // usage or error chunk
+    providers::relaySseEvent(out, event);  // usage or error chunk
     return;
   }
   for (json::value& choice_value : choices->as_array()) {
@@ -291,13 +291,13 @@ void StreamGuard::processOpenAI(const providers::SseEvent& event, std::string& o
 
 void StreamGuard::processAnthropic(const providers::SseEvent& event, std::string& out) {
   if (event.event != "content_block_delta" && event.event != "content_block_stop") {
-    providers::appendSseEvent(out, event.event, event.data);
+    providers::relaySseEvent(out, event);
     return;
   }
   boost::system::error_code ec;
   json::value value = json::parse(event.data, ec);
   if (ec || !value.is_object()) {
-    providers::appendSseEvent(out, event.event, event.data);
+    providers::relaySseEvent(out, event);
     return;
   }
   json::object& object = value.as_object();
@@ -314,14 +314,14 @@ void StreamGuard::processAnthropic(const providers::SseEvent& event, std::string
                                {"delta", json::object{{"type", "text_delta"}, {"text", held}}}};
       providers::appendSseEvent(out, "content_block_delta", json::serialize(delta_event));
     }
-    providers::appendSseEvent(out, event.event, event.data);
+    providers::relaySseEvent(out, event);
     return;
   }
   json::value* delta = object.if_contains("delta");
   json::object* delta_object = delta ? delta->if_object() : nullptr;
   json::value* text = delta_object ? delta_object->if_contains("text") : nullptr;
   if (!text || !text->is_string()) {
-    providers::appendSseEvent(out, event.event, event.data);
+    providers::relaySseEvent(out, event);
     return;
   }
   std::string allowed = feed(index, text->as_string());

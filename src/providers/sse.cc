@@ -29,8 +29,27 @@ std::size_t findLineEnd(std::string_view text, std::size_t from) {
 
 }  // namespace
 
-bool SseParser::feed(std::string_view bytes, std::vector<SseEvent>& out) {
-  return feedEach(bytes, [&out](const SseEvent& event) { out.push_back(event); });
+bool SseParser::feed(std::string_view bytes, std::vector<OwnedSseEvent>& out) {
+  return feedEach(bytes, [&out](const SseEvent& event) {
+    out.push_back({std::string(event.event), std::string(event.data)});
+  });
+}
+
+std::size_t SseParser::heldBytes() const {
+  return held_ == Held::kInBytes ? viewed_event_.size() + viewed_data_.size()
+                                 : event_.size() + data_.size();
+}
+
+void SseParser::copyHeldFields() {
+  if (held_ != Held::kInBytes) {
+    return;
+  }
+  event_.assign(viewed_event_);
+  if (data_.capacity() < kTypicalEventBytes) {
+    data_.reserve(kTypicalEventBytes);  // Once per parser, not once per doubling.
+  }
+  data_.assign(viewed_data_);
+  held_ = Held::kCopied;
 }
 
 bool SseParser::feedTo(std::string_view bytes, EventSink sink) {
@@ -38,7 +57,7 @@ bool SseParser::feedTo(std::string_view bytes, EventSink sink) {
     return false;
   }
   const auto over_limit = [this](std::size_t line_bytes) {
-    return line_bytes + pending_.data.size() + pending_.event.size() > max_event_bytes_;
+    return line_bytes + heldBytes() > max_event_bytes_;
   };
   std::size_t i = 0;
   while (i < bytes.size()) {
@@ -64,17 +83,20 @@ bool SseParser::feedTo(std::string_view bytes, EventSink sink) {
       failed_ = true;
       return false;
     }
+    bool in_bytes = bytes[end] == '\n';
     if (!line_.empty()) {
       line_.append(line);
       line = line_;
+      in_bytes = false;
     }
     if (!started_) {
       started_ = true;
       if (line.substr(0, kBom.size()) == kBom) {
         line.remove_prefix(kBom.size());
+        in_bytes = false;
       }
     }
-    processLine(line, sink);
+    processLine(line, in_bytes, sink);
     line_.clear();
     if (over_limit(0)) {
       failed_ = true;
@@ -83,42 +105,77 @@ bool SseParser::feedTo(std::string_view bytes, EventSink sink) {
     last_was_cr_ = bytes[end] == '\r';
     i = end + 1;
   }
+  copyHeldFields();  // The bytes are the caller's only until this returns.
   return true;
 }
 
-void SseParser::processLine(std::string_view line, EventSink sink) {
+void SseParser::processLine(std::string_view line, bool in_bytes, EventSink sink) {
   if (line.empty()) {
     // Dispatch. Without a data line there is no event, and the event name is forgotten.
     if (has_data_) {
-      sink.deliver(sink.context, pending_);
+      SseEvent event;
+      if (held_ == Held::kInBytes) {
+        event.event = viewed_event_;
+        event.data = viewed_data_;
+        if (in_bytes) {
+          event.wire = std::string_view(wire_begin_, line.data() + 1 - wire_begin_);
+        }
+      } else {
+        event.event = event_;
+        event.data = data_;
+      }
+      sink.deliver(sink.context, event);
     }
-    pending_.event.clear();  // Their room is kept for the next event.
-    pending_.data.clear();
+    event_.clear();  // Their room is kept for the next event.
+    data_.clear();
+    viewed_event_ = {};
+    viewed_data_ = {};
+    held_ = Held::kNothing;
     has_data_ = false;
     return;
   }
   if (line.front() == ':') {
-    return;  // comment
+    copyHeldFields();  // The event's lines are no longer as appendSseEvent() writes them.
+    return;            // comment
   }
   std::string_view field = line;
   std::string_view value;
+  bool spaced = false;  // "field: value", the form appendSseEvent() writes.
   if (const std::size_t colon = line.find(':'); colon != std::string_view::npos) {
     field = line.substr(0, colon);
     value = line.substr(colon + 1);
     if (!value.empty() && value.front() == ' ') {
       value.remove_prefix(1);
+      spaced = true;
     }
   }
-  if (field == "event") {
-    pending_.event.assign(value);
-  } else if (field == "data") {
-    if (has_data_) {
-      pending_.data += '\n';
-    } else if (pending_.data.capacity() < kTypicalEventBytes) {
-      pending_.data.reserve(kTypicalEventBytes);  // Once per parser, not once per doubling.
+  const bool is_event = field == "event";
+  const bool is_data = field == "data";
+  // Still the form appendSseEvent() writes: "event: " only first, then one "data: " line.
+  const bool as_written = in_bytes && spaced && (held_ != Held::kCopied) &&
+                          ((is_event && held_ == Held::kNothing) || (is_data && !has_data_));
+  if (as_written) {
+    if (held_ == Held::kNothing) {
+      wire_begin_ = line.data();
+      held_ = Held::kInBytes;
     }
-    pending_.data.append(value);
+    (is_event ? viewed_event_ : viewed_data_) = value;
+    has_data_ = has_data_ || is_data;
+    return;
+  }
+  copyHeldFields();
+  if (is_event) {
+    event_.assign(value);
+    held_ = Held::kCopied;
+  } else if (is_data) {
+    if (has_data_) {
+      data_ += '\n';
+    } else if (data_.capacity() < kTypicalEventBytes) {
+      data_.reserve(kTypicalEventBytes);  // Once per parser, not once per doubling.
+    }
+    data_.append(value);
     has_data_ = true;
+    held_ = Held::kCopied;
   }
   // "id" and "retry" steer browser reconnection, which a proxy does not do; others are unknown.
 }
@@ -145,6 +202,14 @@ void appendSseEvent(std::string& out, std::string_view event, std::string_view d
     }
   }
   out += '\n';
+}
+
+void relaySseEvent(std::string& out, const SseEvent& event) {
+  if (!event.wire.empty()) {
+    out.append(event.wire);
+  } else {
+    appendSseEvent(out, event.event, event.data);
+  }
 }
 
 }  // namespace gatehouse::providers

@@ -112,6 +112,15 @@ void appendAnthropicEnd(std::string& out, std::string_view stop_reason, const To
 // OpenAI upstream -> OpenAI caller
 // ---------------------------------------------------------------------------------------------
 
+// Relays `event` unnamed, as OpenAI callers expect it: as it came when it came unnamed.
+void relayUnnamed(std::string& out, const SseEvent& event) {
+  if (event.event.empty()) {
+    relaySseEvent(out, event);
+  } else {
+    appendSseEvent(out, "", event.data);
+  }
+}
+
 class OpenAIPassthrough final : public StreamTranslator {
  public:
   explicit OpenAIPassthrough(const StreamOptions& options)
@@ -141,7 +150,7 @@ class OpenAIPassthrough final : public StreamTranslator {
           return {};
         }
       }
-      appendSseEvent(out, "", event.data);
+      relayUnnamed(out, event);
       return {};
     }
     EventArena arena;  // The chunk is inspected and relayed as received, never kept.
@@ -150,7 +159,7 @@ class OpenAIPassthrough final : public StreamTranslator {
       return notJson();
     }
     if (isOpenAIError(event, *chunk)) {
-      appendSseEvent(out, "", event.data);
+      relayUnnamed(out, event);
       return upstreamError(upstreamErrorMessage(event.data, 502));
     }
     meterOpenAIChunk(*chunk, usage_);
@@ -160,7 +169,7 @@ class OpenAIPassthrough final : public StreamTranslator {
         objectField(*chunk, "usage") != nullptr) {
       return {};
     }
-    appendSseEvent(out, "", event.data);  // OpenAI callers expect unnamed events
+    relayUnnamed(out, event);
     return {};
   }
 
@@ -197,7 +206,7 @@ class AnthropicPassthrough final : public StreamTranslator {
       return notJson();
     }
     const std::string_view type = stringOr(*body, "type");
-    const std::string_view name = event.event.empty() ? type : std::string_view(event.event);
+    const std::string_view name = event.event.empty() ? type : event.event;
     if (name == "error" || type == "error") {
       appendSseEvent(out, "error", event.data);
       return upstreamError(upstreamErrorMessage(event.data, 502));
@@ -214,7 +223,11 @@ class AnthropicPassthrough final : public StreamTranslator {
     } else if (type == "message_stop") {
       saw_end_ = true;
     }
-    appendSseEvent(out, name, event.data);
+    if (name == event.event) {
+      relaySseEvent(out, event);
+    } else {
+      appendSseEvent(out, name, event.data);
+    }
     return {};
   }
 

@@ -16,19 +16,52 @@ MATCHER_P2(IsEvent, name, data, "") {
   return arg.event == name && arg.data == data;
 }
 
-std::vector<SseEvent> parseWhole(std::string_view bytes, std::size_t limit = 1 << 20) {
+std::vector<OwnedSseEvent> parseWhole(std::string_view bytes, std::size_t limit = 1 << 20) {
   SseParser parser(limit);
-  std::vector<SseEvent> out;
+  std::vector<OwnedSseEvent> out;
   EXPECT_TRUE(parser.feed(bytes, out));
   return out;
 }
 
-// Every way of cutting `bytes` in two gives the events of one whole feed.
+// What feedEach() lends, fed `pieces` in turn: the events, and each relayed as it came.
+struct Relayed {
+  std::vector<OwnedSseEvent> events;
+  std::vector<std::string> wires;
+  std::string out;  // relaySseEvent() of each event
+};
+Relayed relayPieces(const std::vector<std::string_view>& pieces) {
+  SseParser parser(1 << 20);
+  Relayed relayed;
+  for (std::string_view piece : pieces) {
+    EXPECT_TRUE(parser.feedEach(piece, [&](const SseEvent& event) {
+      relayed.events.push_back({std::string(event.event), std::string(event.data)});
+      relayed.wires.emplace_back(event.wire);
+      relaySseEvent(relayed.out, event);
+    }));
+  }
+  return relayed;
+}
+
+std::string written(const std::vector<OwnedSseEvent>& events) {
+  std::string out;
+  for (const OwnedSseEvent& event : events) {
+    appendSseEvent(out, event.event, event.data);
+  }
+  return out;
+}
+
+// Every way of cutting `bytes` in two gives the events of one whole feed, and relaying them as
+// they came reads exactly as writing them afresh.
 void expectSplitInvariant(std::string_view bytes) {
-  const std::vector<SseEvent> whole = parseWhole(bytes);
+  const std::vector<OwnedSseEvent> whole = parseWhole(bytes);
+  const std::string expected = written(whole);
+  for (std::size_t cut = 0; cut <= bytes.size(); ++cut) {
+    EXPECT_EQ(relayPieces({bytes.substr(0, cut), bytes.substr(cut)}).out, expected)
+        << "cut at " << cut;
+  }
   for (std::size_t cut = 0; cut <= bytes.size(); ++cut) {
     SseParser parser(1 << 20);
-    std::vector<SseEvent> out;
+    std::vector<OwnedSseEvent> out;
     ASSERT_TRUE(parser.feed(bytes.substr(0, cut), out));
     ASSERT_TRUE(parser.feed(bytes.substr(cut), out));
     ASSERT_EQ(out.size(), whole.size()) << "cut at " << cut;
@@ -39,7 +72,7 @@ void expectSplitInvariant(std::string_view bytes) {
   }
   // And one byte at a time.
   SseParser parser(1 << 20);
-  std::vector<SseEvent> out;
+  std::vector<OwnedSseEvent> out;
   for (char c : bytes) {
     ASSERT_TRUE(parser.feed(std::string_view(&c, 1), out));
   }
@@ -109,7 +142,7 @@ TEST(SseParserTest, CrLfAndCrLineEnds) {
 
 TEST(SseParserTest, CrAtTheEndOfOneFeedAndLfAtTheStartOfTheNextAreOneLineEnd) {
   SseParser parser(1024);
-  std::vector<SseEvent> out;
+  std::vector<OwnedSseEvent> out;
   ASSERT_TRUE(parser.feed("data: 1\r", out));
   ASSERT_TRUE(parser.feed("\ndata: 2\r", out));
   EXPECT_THAT(out, IsEmpty());  // a CR LF split is not a blank line
@@ -122,7 +155,7 @@ TEST(SseParserTest, LeadingByteOrderMarkIsDroppedOnlyAtTheStart) {
                          "data: 1\n\n"),
               ElementsAre(IsEvent("", "1")));
   SseParser parser(1024);
-  std::vector<SseEvent> out;
+  std::vector<OwnedSseEvent> out;
   ASSERT_TRUE(parser.feed("\xEF\xBB", out));
   ASSERT_TRUE(
       parser.feed("\xBF"
@@ -135,7 +168,7 @@ TEST(SseParserTest, LeadingByteOrderMarkIsDroppedOnlyAtTheStart) {
 
 TEST(SseParserTest, IncompleteEventIsHeldUntilItsBlankLine) {
   SseParser parser(1024);
-  std::vector<SseEvent> out;
+  std::vector<OwnedSseEvent> out;
   ASSERT_TRUE(parser.feed("data: par", out));
   ASSERT_TRUE(parser.feed("tial\n", out));
   EXPECT_THAT(out, IsEmpty());
@@ -169,7 +202,7 @@ TEST(SseParserTest, EverySplitOfARealOpenAIStreamGivesTheSameEvents) {
 
 TEST(SseParserTest, EventOverTheLimitFailsAndTheParserStaysFailed) {
   SseParser parser(16);
-  std::vector<SseEvent> out;
+  std::vector<OwnedSseEvent> out;
   EXPECT_TRUE(parser.feed("data: 0123456789\n\n", out));  // 16 bytes of line: at the limit
   EXPECT_THAT(out, ElementsAre(IsEvent("", "0123456789")));
   EXPECT_FALSE(parser.feed("data: 0123456789A\n\n", out));  // 17
@@ -179,7 +212,7 @@ TEST(SseParserTest, EventOverTheLimitFailsAndTheParserStaysFailed) {
 
 TEST(SseParserTest, UnterminatedLineOverTheLimitFailsBeforeItEnds) {
   SseParser parser(64);
-  std::vector<SseEvent> out;
+  std::vector<OwnedSseEvent> out;
   const std::string chunk(40, 'a');
   EXPECT_TRUE(parser.feed("data: " + chunk, out));
   EXPECT_FALSE(parser.feed(chunk, out));  // no newline yet: still bounded
@@ -187,13 +220,13 @@ TEST(SseParserTest, UnterminatedLineOverTheLimitFailsBeforeItEnds) {
 
 TEST(SseParserTest, ManyDataLinesCountTowardsTheLimit) {
   SseParser parser(32);
-  std::vector<SseEvent> out;
+  std::vector<OwnedSseEvent> out;
   EXPECT_FALSE(parser.feed("data: 0123456789\ndata: 0123456789\ndata: 0123456789\n", out));
 }
 
 TEST(SseParserTest, LongCommentLinesAreBoundedToo) {
   SseParser parser(32);
-  std::vector<SseEvent> out;
+  std::vector<OwnedSseEvent> out;
   EXPECT_FALSE(parser.feed(":" + std::string(100, 'c'), out));
 }
 
@@ -226,15 +259,64 @@ TEST(AppendSseEventTest, NewlineInAnEventNameCannotInjectFields) {
   EXPECT_THAT(parseWhole(out), ElementsAre(IsEvent("a", "x")));
 }
 
+TEST(SseParserTest, AnEventAsAppendSseEventWritesItComesWithItsBytes) {
+  const std::string bytes =
+      ": keep-alive\nid: 7\ndata: {\"a\":1}\n\nevent: e\ndata:  two spaces\n\ndata: \n\n";
+  const Relayed relayed = relayPieces({bytes});
+  EXPECT_THAT(relayed.wires,
+              ElementsAre("data: {\"a\":1}\n\n", "event: e\ndata:  two spaces\n\n", "data: \n\n"));
+  EXPECT_EQ(relayed.out, written(relayed.events));
+}
+
+TEST(SseParserTest, AnEventWrittenAnyOtherWayIsWrittenAfresh) {
+  for (std::string_view bytes : {
+           "data:x\n\n",                       // no space after the colon
+           "data: x\r\n\r\n",                  // CRLF
+           "data: x\r\r",                      // CR
+           "data: a\ndata: b\n\n",             // two data lines
+           "data: x\n: comment\n\n",           // a comment inside the event
+           "data: x\nid: 1\n\n",               // a field we drop inside the event
+           "data: x\nevent: e\n\n",            // the name after the data
+           "event: a\nevent: b\ndata: x\n\n",  // two names
+           "event:e\ndata: x\n\n",             // a name without the space
+       }) {
+    const Relayed relayed = relayPieces({bytes});
+    ASSERT_EQ(relayed.events.size(), 1u) << bytes;
+    EXPECT_THAT(relayed.wires, ElementsAre("")) << bytes;
+    EXPECT_EQ(relayed.out, written(relayed.events)) << bytes;
+  }
+}
+
+TEST(SseParserTest, AnEventCutAcrossFeedsIsCopiedAndWrittenAfresh) {
+  const Relayed relayed = relayPieces({"event: e\ndata: fi", "rst\n", "\ndata: second\n\n"});
+  EXPECT_THAT(relayed.events, ElementsAre(IsEvent("e", "first"), IsEvent("", "second")));
+  EXPECT_THAT(relayed.wires, ElementsAre("", "data: second\n\n"));
+  EXPECT_EQ(relayed.out, "event: e\ndata: first\n\ndata: second\n\n");
+}
+
+TEST(SseParserTest, FieldsSeenBeforeAFeedEndsOutliveItsBytes) {
+  SseParser parser(1 << 20);
+  std::vector<OwnedSseEvent> out;
+  {
+    std::string first = "event: named\ndata: held\n";
+    ASSERT_TRUE(parser.feed(first, out));
+    first.assign(first.size(), 'X');  // The caller's bytes are gone.
+  }
+  ASSERT_TRUE(parser.feed("\n", out));
+  EXPECT_THAT(out, ElementsAre(IsEvent("named", "held")));
+}
+
 // feedEach() lends each event its own storage, reused by the next: nothing of a longer or
 // named event may show through in a shorter, unnamed one after it.
 TEST(SseParserTest, FeedEachReusesNothingVisibleFromTheEventBefore) {
   SseParser parser(1 << 20);
-  std::vector<SseEvent> seen;
+  std::vector<OwnedSseEvent> seen;
   ASSERT_TRUE(
       parser.feedEach("event: first\ndata: a longer payload\ndata: on two lines\n\n"
                       "data: x\n\n: comment\nevent: third\ndata: y\n\n",
-                      [&seen](const SseEvent& event) { seen.push_back(event); }));
+                      [&seen](const SseEvent& event) {
+                        seen.push_back({std::string(event.event), std::string(event.data)});
+                      }));
   EXPECT_THAT(seen, ElementsAre(IsEvent("first", "a longer payload\non two lines"),
                                 IsEvent("", "x"), IsEvent("third", "y")));
 }

@@ -64,10 +64,10 @@ inline Event Done() {
 /// Decodes SSE bytes (which must end on an event boundary) into events.
 inline std::vector<Event> decode(std::string_view bytes) {
   SseParser parser(1 << 20);
-  std::vector<SseEvent> raw;
+  std::vector<OwnedSseEvent> raw;
   EXPECT_TRUE(parser.feed(bytes, raw));
   std::vector<Event> events;
-  for (SseEvent& e : raw) {
+  for (OwnedSseEvent& e : raw) {
     boost::system::error_code ec;
     boost::json::value v = boost::json::parse(e.data, ec);
     if (ec) {
@@ -87,16 +87,20 @@ struct Run {
 
 inline Run runStream(StreamTranslator& translator, std::string_view upstream, bool finish = true) {
   SseParser parser(1 << 20);
-  std::vector<SseEvent> events;
-  EXPECT_TRUE(parser.feed(upstream, events));
   Run run;
-  for (const SseEvent& event : events) {
+  // As the relay does: events lent by feedEach(), with their wire bytes.
+  EXPECT_TRUE(parser.feedEach(upstream, [&](const SseEvent& event) {
+    if (run.failed) {
+      return;
+    }
     Result<void> ok = translator.onEvent(event, run.bytes);
     if (!ok) {
       run.failed = true;
       run.error = ok.error();
-      return run;
     }
+  }));
+  if (run.failed) {
+    return run;
   }
   if (finish) {
     translator.finish(run.bytes);
