@@ -32,6 +32,7 @@ namespace net = boost::asio;
 namespace http = boost::beast::http;
 using net::ip::tcp;
 constexpr auto kAsTuple = net::as_tuple(net::use_awaitable);
+constexpr std::size_t kReadBytes = 16 * 1024;
 
 net::awaitable<void> relay(tcp::socket caller, tcp::endpoint upstream_address) {
   tcp::socket upstream(caller.get_executor());
@@ -40,8 +41,12 @@ net::awaitable<void> relay(tcp::socket caller, tcp::endpoint upstream_address) {
   }
   upstream.set_option(tcp::no_delay(true));
   caller.set_option(tcp::no_delay(true));
+  // Room for a whole request or streamed response, as Gatehouse reads 16 KiB at a time: a
+  // flat_buffer grown only as needed reads 512 bytes to 1 KiB per call, five calls a stream.
   boost::beast::flat_buffer caller_buffer;
   boost::beast::flat_buffer upstream_buffer;
+  caller_buffer.reserve(kReadBytes);
+  upstream_buffer.reserve(kReadBytes);
   for (;;) {
     http::request<http::string_body> request;
     if (auto [ec, n] = co_await http::async_read(caller, caller_buffer, request, kAsTuple); ec) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Data-plane benchmark: a fast upstream double (a private nginx answering fixed OpenAI bodies),
-# loaded with wrk directly, through nginx `proxy_pass`, and through Gatehouse with API-key
-# auth, non-streamed and streamed, at 1 and 64 connections. Prints one table. See
-# bench/README.md.
+# loaded with wrk directly, through nginx `proxy_pass`, through beast_floor_proxy (the bare
+# Asio + Beast stack, when BUILD_DIR/bench has it) and through Gatehouse with API-key auth,
+# non-streamed and streamed, at 1 and 64 connections. Prints the tables bench/README.md
+# describes.
 #
 #   bench/run_wrk.sh [BUILD_DIR]        (default: build; `make bench` passes its BUILD_DIR)
 #
@@ -36,6 +37,9 @@ SCENARIOS=(nonstream stream)
 # secrets, injection) on input and output, flagging what it finds: the difference between
 # it and "gatehouse" in one run is what guardrails cost a request.
 TARGETS=(direct nginx gatehouse guarded)
+# "floor" is bench/beast_floor_proxy when it was built: Asio and Beast relaying and nothing
+# else. Beside nginx it shows what the stack Gatehouse stands on costs; beside Gatehouse, what
+# Gatehouse's own work (auth, JSON scans, routing, metering) costs.
 # The issue's targets.
 MIN_RPS_RATIO=0.80   # Gatehouse req/s over nginx's at 64 connections
 MAX_ADDED_P50_US=100 # Gatehouse p50 minus the direct upstream's at 1 connection
@@ -58,6 +62,14 @@ else
 fi
 [[ -x "$BIN" ]] || die "no gatehouse binary at $BIN (build first: make build)"
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+FLOOR_BIN=
+for candidate in "$BUILD_DIR/bench/beast_floor_proxy" "$ROOT/$BUILD_DIR/bench/beast_floor_proxy"; do
+  if [[ -x "$candidate" ]]; then
+    FLOOR_BIN=$candidate
+    TARGETS=(direct nginx floor gatehouse guarded)
+    break
+  fi
+done
 [[ "$WORKERS" =~ ^[1-9][0-9]*$ ]] || die "WORKERS must be a positive integer"
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
 HAVE_JQ=0
@@ -161,6 +173,26 @@ start_nginx() {
   die "nginx ($name) did not start"
 }
 
+# start_floor: starts beast_floor_proxy on a free port in its own process group, retrying on
+# another port if it does not answer, and sets FLOOR_PORT and FLOOR_PID.
+start_floor() {
+  local attempt port pid
+  for ((attempt = 0; attempt < 5; attempt++)); do
+    port=$(free_port)
+    setsid "$FLOOR_BIN" "$port" "$UP_PORT" "$WORKERS" >>"$WORK/floor.out" 2>&1 </dev/null &
+    pid=$!
+    PIDS+=("$pid")
+    if wait_http "$port" "$pid"; then
+      FLOOR_PORT=$port
+      FLOOR_PID=$pid
+      return 0
+    fi
+    stop_group "$pid"
+  done
+  cat "$WORK/floor.out" >&2 2>/dev/null || true
+  die "beast_floor_proxy did not start"
+}
+
 # CPU time, in clock ticks, used so far by every process in a process group.
 group_ticks() {
   local pgid=$1 total=0 stat rest
@@ -257,6 +289,12 @@ UP_PID=$NGINX_PID
 start_nginx proxy "$BENCH/nginx/proxy.conf.template" "$UP_PORT"
 PROXY_PORT=$NGINX_PORT
 PROXY_PID=$NGINX_PID
+FLOOR_PORT=
+if [[ -n "$FLOOR_BIN" ]]; then
+  start_floor
+else
+  say "no beast_floor_proxy in $BUILD_DIR/bench: the floor target is left out"
+fi
 
 cat >"$WORK/gatehouse.toml" <<EOF
 # Written by bench/run_wrk.sh.
@@ -320,7 +358,7 @@ file = "$WORK/guard-all.toml"
 [guardrails.keys]
 "$GUARDED_ID" = "all"
 EOF
-declare -A KEY_OF=([direct]=$API_KEY [nginx]=$API_KEY [gatehouse]=$API_KEY [guarded]=$GUARDED_KEY)
+declare -A KEY_OF=([direct]=$API_KEY [nginx]=$API_KEY [floor]=$API_KEY [gatehouse]=$API_KEY [guarded]=$GUARDED_KEY)
 
 : >"$WORK/gatehouse.out"
 setsid "$BIN" serve --config "$WORK/gatehouse.toml" --data-dir "$WORK/data" \
@@ -347,6 +385,11 @@ URL[nonstream/guarded]=${URL[nonstream/gatehouse]}
 URL[stream/guarded]=${URL[stream/gatehouse]}
 PID_OF[direct]=$UP_PID
 PID_OF[nginx]=$PROXY_PID
+if [[ -n "$FLOOR_PORT" ]]; then
+  URL[nonstream/floor]=http://127.0.0.1:$FLOOR_PORT/v1/chat/completions
+  URL[stream/floor]=http://127.0.0.1:$FLOOR_PORT/stream/v1/chat/completions
+  PID_OF[floor]=$FLOOR_PID
+fi
 PID_OF[gatehouse]=$GH_PID
 PID_OF[guarded]=$GH_PID
 
@@ -368,10 +411,11 @@ say "checked: 200 and OpenAI-shaped bodies from all targets; gatehouse refuses m
 
 # --- runs ----------------------------------------------------------------------------------
 
-say "ports: upstream $UP_PORT, nginx $PROXY_PORT, gatehouse $GH_PORT; workers $WORKERS;" \
+say "ports: upstream $UP_PORT, nginx $PROXY_PORT, floor ${FLOOR_PORT:-none}, gatehouse $GH_PORT; workers $WORKERS;" \
   "warm-up $WARMUP, then $ROUNDS rounds of $DURATION per target; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-declare -A RPS P50 P99 ERR CPU RATIO ROUND_RATIOS GUARD_RATIO ADDED_DIRECT ADDED_NGINX ADDED_GUARD
+declare -A RPS P50 P99 ERR CPU RATIO ROUND_RATIOS GUARD_RATIO ADDED_DIRECT ADDED_NGINX ADDED_GUARD \
+  FLOOR_RATIO GH_FLOOR_RATIO
 WARN=()
 total_errors=0
 # The median of the numbers given; "-" when one is not a number.
@@ -455,6 +499,10 @@ for scenario in "${SCENARIOS[@]}"; do
     ADDED_DIRECT[$scenario/$conns]=$(median $(per_round ROUND_P50 gatehouse - direct))
     ADDED_NGINX[$scenario/$conns]=$(median $(per_round ROUND_P50 gatehouse - nginx))
     ADDED_GUARD[$scenario/$conns]=$(median $(per_round ROUND_P50 guarded - gatehouse))
+    if [[ -n "$FLOOR_PORT" ]]; then
+      FLOOR_RATIO[$scenario/$conns]=$(median $(per_round ROUND_RPS floor / nginx))
+      GH_FLOOR_RATIO[$scenario/$conns]=$(median $(per_round ROUND_RPS gatehouse / floor))
+    fi
   done
 done
 
@@ -503,6 +551,20 @@ echo
 for scenario in "${SCENARIOS[@]}"; do
   echo "gh/nginx rps@$hi, $scenario, round by round: ${ROUND_RATIOS[$scenario/$hi]}"
 done
+
+if [[ -n "$FLOOR_PORT" ]]; then
+  echo
+  echo "The bare stack (beast_floor_proxy: Asio + Beast relaying, nothing else) against nginx,"
+  echo "and Gatehouse against it (medians of ratios within a round)"
+  echo
+  printf '%-10s %16s %16s %16s %16s\n' scenario "floor/nginx@$lo" "floor/nginx@$hi" "gh/floor@$lo" "gh/floor@$hi"
+  printf '%-10s %16s %16s %16s %16s\n' ---------- ---------------- ---------------- ---------------- ----------------
+  for scenario in "${SCENARIOS[@]}"; do
+    awk -v s="$scenario" -v a="${FLOOR_RATIO[$scenario/$lo]}" -v b="${FLOOR_RATIO[$scenario/$hi]}" \
+      -v c="${GH_FLOOR_RATIO[$scenario/$lo]}" -v d="${GH_FLOOR_RATIO[$scenario/$hi]}" \
+      'BEGIN { printf "%-10s %15.2fx %15.2fx %15.2fx %15.2fx\n", s, a, b, c, d }'
+  done
+fi
 
 echo
 echo "Guardrails (every detector on input and output, flag) against the same Gatehouse unguarded"
