@@ -64,7 +64,7 @@ struct Parsed {
 
   bool feed(SseParser& parser, std::string_view bytes) {
     return parser.feedEach(bytes, [this](const SseEvent& event) {
-      events.push_back({std::string(event.event), std::string(event.data)});
+      events.push_back(OwnedSseEvent::copyOf(event));
       gatehouse::providers::relaySseEvent(relayed, event);
     });
   }

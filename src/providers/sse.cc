@@ -30,9 +30,8 @@ std::size_t findLineEnd(std::string_view text, std::size_t from) {
 }  // namespace
 
 bool SseParser::feed(std::string_view bytes, std::vector<OwnedSseEvent>& out) {
-  return feedEach(bytes, [&out](const SseEvent& event) {
-    out.push_back({std::string(event.event), std::string(event.data)});
-  });
+  return feedEach(bytes,
+                  [&out](const SseEvent& event) { out.push_back(OwnedSseEvent::copyOf(event)); });
 }
 
 std::size_t SseParser::heldBytes() const {

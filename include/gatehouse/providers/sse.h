@@ -23,6 +23,11 @@ struct SseEvent {
 struct OwnedSseEvent {
   std::string event;
   std::string data;
+
+  /// A copy of a lent event's fields, which outlives the bytes it was lent from.
+  static OwnedSseEvent copyOf(const SseEvent& lent) {
+    return {std::string(lent.event), std::string(lent.data)};
+  }
 };
 
 /// Incremental SSE parser: bytes go in as they arrive (any split, CRLF/LF/CR line ends), whole

@@ -34,7 +34,7 @@ Relayed relayPieces(const std::vector<std::string_view>& pieces) {
   Relayed relayed;
   for (std::string_view piece : pieces) {
     EXPECT_TRUE(parser.feedEach(piece, [&](const SseEvent& event) {
-      relayed.events.push_back({std::string(event.event), std::string(event.data)});
+      relayed.events.push_back(OwnedSseEvent::copyOf(event));
       relayed.wires.emplace_back(event.wire);
       relaySseEvent(relayed.out, event);
     }));
@@ -311,12 +311,10 @@ TEST(SseParserTest, FieldsSeenBeforeAFeedEndsOutliveItsBytes) {
 TEST(SseParserTest, FeedEachReusesNothingVisibleFromTheEventBefore) {
   SseParser parser(1 << 20);
   std::vector<OwnedSseEvent> seen;
-  ASSERT_TRUE(
-      parser.feedEach("event: first\ndata: a longer payload\ndata: on two lines\n\n"
-                      "data: x\n\n: comment\nevent: third\ndata: y\n\n",
-                      [&seen](const SseEvent& event) {
-                        seen.push_back({std::string(event.event), std::string(event.data)});
-                      }));
+  ASSERT_TRUE(parser.feedEach(
+      "event: first\ndata: a longer payload\ndata: on two lines\n\n"
+      "data: x\n\n: comment\nevent: third\ndata: y\n\n",
+      [&seen](const SseEvent& event) { seen.push_back(OwnedSseEvent::copyOf(event)); }));
   EXPECT_THAT(seen, ElementsAre(IsEvent("first", "a longer payload\non two lines"),
                                 IsEvent("", "x"), IsEvent("third", "y")));
 }
