@@ -147,50 +147,42 @@ wait_http() {
   return 1
 }
 
-# start_nginx NAME TEMPLATE [UPSTREAM_PORT]: renders the template, starts nginx in the
-# foreground in its own process group, retries on another port if the bind fails, and sets
-# NGINX_PORT and NGINX_PID.
-start_nginx() {
-  local name=$1 template=$2 upstream_port=${3:-0} attempt port pid conf
-  conf=$WORK/$name.conf
+# start_server NAME LAUNCHER [ARGS...]: `LAUNCHER PORT ARGS...` starts a server in the
+# background, in its own process group, on PORT. Retries on another free port if it does not
+# answer, then sets SERVER_PORT and SERVER_PID.
+start_server() {
+  local name=$1 launcher=$2 attempt port pid
+  shift 2
   for ((attempt = 0; attempt < 5; attempt++)); do
     port=$(free_port)
-    sed -e "s|@PREFIX@|$WORK|g" -e "s|@PORT@|$port|g" -e "s|@UPSTREAM_PORT@|$upstream_port|g" \
-      -e "s|@WORKERS@|$([[ $name == upstream ]] && echo 1 || echo "$WORKERS")|g" \
-      "$template" >"$conf"
-    setsid nginx -p "$WORK" -e "$WORK/$name.error.log" -c "$conf" -g 'daemon off;' \
-      >>"$WORK/$name.out" 2>&1 </dev/null &
+    "$launcher" "$port" "$@"
     pid=$!
     PIDS+=("$pid")
     if wait_http "$port" "$pid"; then
-      NGINX_PORT=$port
-      NGINX_PID=$pid
+      SERVER_PORT=$port
+      SERVER_PID=$pid
       return 0
     fi
     stop_group "$pid"
   done
   cat "$WORK/$name.out" "$WORK/$name.error.log" >&2 2>/dev/null || true
-  die "nginx ($name) did not start"
+  die "$name did not start"
 }
 
-# start_floor: starts beast_floor_proxy on a free port in its own process group, retrying on
-# another port if it does not answer, and sets FLOOR_PORT and FLOOR_PID.
-start_floor() {
-  local attempt port pid
-  for ((attempt = 0; attempt < 5; attempt++)); do
-    port=$(free_port)
-    setsid "$FLOOR_BIN" "$port" "$UP_PORT" "$WORKERS" >>"$WORK/floor.out" 2>&1 </dev/null &
-    pid=$!
-    PIDS+=("$pid")
-    if wait_http "$port" "$pid"; then
-      FLOOR_PORT=$port
-      FLOOR_PID=$pid
-      return 0
-    fi
-    stop_group "$pid"
-  done
-  cat "$WORK/floor.out" >&2 2>/dev/null || true
-  die "beast_floor_proxy did not start"
+# launch_nginx PORT NAME TEMPLATE [UPSTREAM_PORT]: renders the template and starts nginx in
+# the foreground.
+launch_nginx() {
+  local port=$1 name=$2 template=$3 upstream_port=${4:-0} conf=$WORK/$2.conf
+  sed -e "s|@PREFIX@|$WORK|g" -e "s|@PORT@|$port|g" -e "s|@UPSTREAM_PORT@|$upstream_port|g" \
+    -e "s|@WORKERS@|$([[ $name == upstream ]] && echo 1 || echo "$WORKERS")|g" \
+    "$template" >"$conf"
+  setsid nginx -p "$WORK" -e "$WORK/$name.error.log" -c "$conf" -g 'daemon off;' \
+    >>"$WORK/$name.out" 2>&1 </dev/null &
+}
+
+# launch_floor PORT: starts beast_floor_proxy in front of the double.
+launch_floor() {
+  setsid "$FLOOR_BIN" "$1" "$UP_PORT" "$WORKERS" >>"$WORK/floor.out" 2>&1 </dev/null &
 }
 
 # CPU time, in clock ticks, used so far by every process in a process group.
@@ -283,15 +275,17 @@ STREAM_BODY="{\"model\":\"bench-stream\",\"stream\":true,\"stream_options\":{\"i
 # --- start the servers ---------------------------------------------------------------------
 
 say "work dir: $WORK"
-start_nginx upstream "$BENCH/nginx/upstream.conf.template"
-UP_PORT=$NGINX_PORT
-UP_PID=$NGINX_PID
-start_nginx proxy "$BENCH/nginx/proxy.conf.template" "$UP_PORT"
-PROXY_PORT=$NGINX_PORT
-PROXY_PID=$NGINX_PID
+start_server upstream launch_nginx upstream "$BENCH/nginx/upstream.conf.template"
+UP_PORT=$SERVER_PORT
+UP_PID=$SERVER_PID
+start_server proxy launch_nginx proxy "$BENCH/nginx/proxy.conf.template" "$UP_PORT"
+PROXY_PORT=$SERVER_PORT
+PROXY_PID=$SERVER_PID
 FLOOR_PORT=
 if [[ -n "$FLOOR_BIN" ]]; then
-  start_floor
+  start_server floor launch_floor
+  FLOOR_PORT=$SERVER_PORT
+  FLOOR_PID=$SERVER_PID
 else
   say "no beast_floor_proxy in $BUILD_DIR/bench: the floor target is left out"
 fi
