@@ -82,10 +82,11 @@ if [[ "$PIN" == 1 ]]; then
   command -v taskset >/dev/null 2>&1 || die "PIN=1 needs taskset (apt-get install util-linux)"
   cores=$(getconf _NPROCESSORS_ONLN)
   ((cores >= 2)) || die "PIN=1 needs at least 2 cores"
-  half=$((cores / 2))
-  LOAD_CPUS=(taskset -c "0-$((half - 1))")
-  PROXY_CPUS=(taskset -c "$half-$((cores - 1))")
-  PINNING="wrk and upstream on cpus 0-$((half - 1)), the proxy on cpus $half-$((cores - 1))"
+  load_range=0-$((cores / 2 - 1))
+  proxy_range=$((cores / 2))-$((cores - 1))
+  LOAD_CPUS=(taskset -c "$load_range")
+  PROXY_CPUS=(taskset -c "$proxy_range")
+  PINNING="wrk and upstream on cpus $load_range, the proxy on cpus $proxy_range"
 elif [[ "$PIN" != 0 ]]; then
   die "PIN must be 0 or 1"
 fi
@@ -189,12 +190,14 @@ start_server() {
 # launch_nginx PORT NAME TEMPLATE [UPSTREAM_PORT]: renders the template and starts nginx in
 # the foreground.
 launch_nginx() {
-  local port=$1 name=$2 template=$3 upstream_port=${4:-0} conf=$WORK/$2.conf
+  local port=$1 name=$2 template=$3 upstream_port=${4:-0} conf=$WORK/$2.conf workers=$WORKERS
   local -a cpus=("${PROXY_CPUS[@]}")
-  [[ $name == upstream ]] && cpus=("${LOAD_CPUS[@]}")
+  if [[ $name == upstream ]]; then # the double: one worker, on the load generator's cores
+    workers=1
+    cpus=("${LOAD_CPUS[@]}")
+  fi
   sed -e "s|@PREFIX@|$WORK|g" -e "s|@PORT@|$port|g" -e "s|@UPSTREAM_PORT@|$upstream_port|g" \
-    -e "s|@WORKERS@|$([[ $name == upstream ]] && echo 1 || echo "$WORKERS")|g" \
-    "$template" >"$conf"
+    -e "s|@WORKERS@|$workers|g" "$template" >"$conf"
   setsid "${cpus[@]}" nginx -p "$WORK" -e "$WORK/$name.error.log" -c "$conf" -g 'daemon off;' \
     >>"$WORK/$name.out" 2>&1 </dev/null &
 }
